@@ -1,0 +1,308 @@
+"""Coefficient sets: every policy number of the valuation model, as versioned data.
+
+Weights, rule parameters, royalty bands, pledge rates, gates, rates and thresholds live in a JSON
+document (the default ships as ``data/coefficients-2024.1.json``). An operator can supply another
+one; :func:`load_coefficients` decodes it strictly and :func:`validate_coefficients` checks the
+cross-field rules (weights sum to 1, bands ordered, every chain mapped ...), raising
+:class:`~valuation.errors.ValuationInputError` naming the field. Every result records
+``CoefficientSet.version`` so any report can be reproduced.
+
+Usage::
+
+    coeffs = default_coefficients()
+    other = load_coefficients(path.read_bytes())
+"""
+
+from functools import cache
+from importlib import resources
+
+import msgspec
+
+from valuation.codes import CHAIN_CODES, DIMENSIONS, GRADES, INDICATORS, LABELS, PATENT_TYPES
+from valuation.errors import ValuationInputError
+from valuation.types import Fraction, PositiveRate, Rate, Score, Version, Years
+
+DEFAULT_FILE = "coefficients-2024.1.json"
+_TOLERANCE = 1e-9
+
+
+class _Data(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Base of the coefficient structs: immutable, strict about unknown keys."""
+
+
+class DimensionWeights(_Data, frozen=True):
+    L: Fraction
+    T: Fraction
+    E: Fraction
+
+
+class Band(_Data, frozen=True):
+    """A sales-royalty band (UNIDO figures) with its name."""
+
+    low: Rate
+    high: Rate
+    zh: str
+    en: str
+
+
+class Premium(_Data, frozen=True):
+    """Risk premium of a dimension: ``at_zero`` when it scores 0, falling linearly to ``at_hundred``."""
+
+    at_zero: Rate
+    at_hundred: Rate
+
+
+class FamilyRule(_Data, frozen=True):
+    base: Score
+    per_major_office: Score
+    per_other_office: Score
+    cap: Score
+
+
+class LinearRule(_Data, frozen=True):
+    """Score ``score_at_low`` at ``low`` and ``score_at_high`` at ``high``, linear and clipped between."""
+
+    low: float
+    high: float
+    score_at_low: Score
+    score_at_high: Score
+
+
+class StepRule(_Data, frozen=True):
+    """``base + step x (count - start)``, clipped to 0..100."""
+
+    base: Score
+    step: Score
+    start: float
+
+
+class ClaimSetRule(_Data, frozen=True):
+    base: Score
+    count_points: Score
+    full_count: float
+    independent_points: Score
+    full_independent: float
+    layering_points: Score
+
+
+class CitationRule(_Data, frozen=True):
+    min_cohort: int
+    log_full_count: float
+
+
+class SalesRule(_Data, frozen=True):
+    points_per_decade: Score
+
+
+class MarketShareRule(_Data, frozen=True):
+    """Ascending lower bounds of the share bands and the score of each band (one more than bounds)."""
+
+    bounds: list[Rate]
+    scores: list[Score]
+
+
+class Rules(_Data, frozen=True):
+    family: FamilyRule
+    design_around: LinearRule
+    claim_set: ClaimSetRule
+    originality_from_backward_citations: LinearRule
+    citations: CitationRule
+    fields: StepRule
+    breadth: StepRule
+    economic_life_reference_years: dict[str, Years]
+    defensive: StepRule
+    sales: SalesRule
+    market_share: MarketShareRule
+
+
+class Tax(_Data, frozen=True):
+    standard: Rate
+    high_tech: Rate
+
+
+class MethodWeights(_Data, frozen=True):
+    income: Fraction
+    market: Fraction
+    cost: Fraction
+
+
+class Sensitivity(_Data, frozen=True):
+    discount_rate_delta: Rate
+    growth_factor: Fraction
+    royalty_factor: Fraction
+
+
+class GradeThresholds(_Data, frozen=True):
+    A: Score
+    B: Score
+    C: Score
+
+
+class MarketSettings(_Data, frozen=True):
+    window_years: Years
+    min_comparables: int
+    neighbours: int
+
+
+class PledgeSettings(_Data, frozen=True):
+    min_remaining_term_years: dict[str, Years]
+    rates: dict[str, dict[str, Rate]]
+    max_term_years: Years
+    term_buffer_years: Years
+    concentration_flag_share: Fraction
+    short_term_flag_years: Years
+    low_confidence_flag: Fraction
+
+
+class CoefficientSet(_Data, frozen=True):
+    """One complete, versioned set of the model's policy numbers."""
+
+    version: Version
+    neutral_score: Score
+    declared_scores: list[Score]
+    scenario_weights: dict[str, DimensionWeights]
+    indicator_weights: dict[str, Fraction]
+    categorical: dict[str, dict[str, Score]]
+    rules: Rules
+    royalty_bands: dict[str, Band]
+    chain_bands: dict[str, str]
+    policy_fit_by_chain: dict[str, str]
+    risk_free_rate: PositiveRate
+    risk_premia: dict[str, Premium]
+    tax: Tax
+    reconciliation_weights: MethodWeights
+    sensitivity: Sensitivity
+    grade_thresholds: GradeThresholds
+    market: MarketSettings
+    pledge: PledgeSettings
+
+
+def load_coefficients(data: bytes | str) -> CoefficientSet:
+    """Decode and validate an operator-supplied coefficient set (JSON).
+
+    Args:
+        data: The JSON document.
+
+    Returns:
+        The validated coefficient set.
+
+    Raises:
+        ValuationInputError: Naming the first offending field.
+    """
+    try:
+        coeffs = msgspec.json.decode(data, type=CoefficientSet)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        field = text.rsplit("at `$.", 1)[-1].rstrip("`") if "at `$." in text else "$"
+        raise ValuationInputError(field, text) from exc
+    except msgspec.DecodeError as exc:
+        raise ValuationInputError("$", f"not valid JSON: {exc}") from exc
+    validate_coefficients(coeffs)
+    return coeffs
+
+
+@cache
+def default_coefficients() -> CoefficientSet:
+    """The coefficient set shipped with the package (provisional, version ``2024.1``)."""
+    return load_coefficients(resources.files("valuation.data").joinpath(DEFAULT_FILE).read_bytes())
+
+
+def _require(ok: bool, field: str, message: str) -> None:
+    if not ok:
+        raise ValuationInputError(field, message)
+
+
+def _keys(actual: object, expected: tuple[str, ...], field: str) -> None:
+    keys = set(actual) if isinstance(actual, dict) else set()
+    _require(keys == set(expected), field, f"keys must be exactly {sorted(expected)}, got {sorted(keys)}")
+
+
+def _sums_to_one(total: float, field: str) -> None:
+    _require(abs(total - 1.0) <= _TOLERANCE, field, f"weights must sum to 1, got {total:.6f}")
+
+
+def validate_coefficients(coeffs: CoefficientSet) -> None:
+    """Check the cross-field rules the types cannot express.
+
+    Args:
+        coeffs: A decoded coefficient set.
+
+    Raises:
+        ValuationInputError: Naming the first offending field.
+    """
+    _require(len(coeffs.declared_scores) == 5, "declared_scores", "needs exactly 5 scores (declarations 1..5)")
+    _require(coeffs.declared_scores == sorted(coeffs.declared_scores), "declared_scores", "must be ascending")
+    _validate_weights(coeffs)
+    _validate_categorical(coeffs)
+    _validate_rules(coeffs.rules)
+    _validate_money(coeffs)
+    g = coeffs.grade_thresholds
+    _require(g.A > g.B > g.C, "grade_thresholds", "needs A > B > C")
+    _validate_settings(coeffs)
+
+
+def _validate_weights(coeffs: CoefficientSet) -> None:
+    _keys(coeffs.scenario_weights, ("pledge", "transaction"), "scenario_weights")
+    for name, dims in coeffs.scenario_weights.items():
+        _sums_to_one(dims.L + dims.T + dims.E, f"scenario_weights.{name}")
+    _keys(coeffs.indicator_weights, tuple(row[0] for row in INDICATORS), "indicator_weights")
+    for dim in DIMENSIONS:
+        total = sum(coeffs.indicator_weights[key] for key, d, _, _ in INDICATORS if d == dim)
+        _sums_to_one(total, f"indicator_weights[{dim}]")
+    methods = coeffs.reconciliation_weights
+    _sums_to_one(methods.income + methods.market + methods.cost, "reconciliation_weights")
+
+
+def _validate_money(coeffs: CoefficientSet) -> None:
+    for code, band in coeffs.royalty_bands.items():
+        _require(band.low <= band.high, f"royalty_bands.{code}", "low must not exceed high")
+    _keys(coeffs.chain_bands, CHAIN_CODES, "chain_bands")
+    for chain, band_code in coeffs.chain_bands.items():
+        _require(band_code in coeffs.royalty_bands, f"chain_bands.{chain}", f"unknown band {band_code!r}")
+    _keys(coeffs.policy_fit_by_chain, CHAIN_CODES, "policy_fit_by_chain")
+    for chain, label in coeffs.policy_fit_by_chain.items():
+        _require(label in LABELS["policy_fit"], f"policy_fit_by_chain.{chain}", f"unknown label {label!r}")
+    _keys(coeffs.risk_premia, DIMENSIONS, "risk_premia")
+    for dim, premium in coeffs.risk_premia.items():
+        _require(premium.at_hundred <= premium.at_zero, f"risk_premia.{dim}", "must fall as the score rises")
+    _require(coeffs.tax.high_tech <= coeffs.tax.standard, "tax.high_tech", "must not exceed the standard rate")
+
+
+def _validate_categorical(coeffs: CoefficientSet) -> None:
+    expected = tuple(kind if kind != "legal_status" else "validity" for kind in LABELS)
+    _keys(coeffs.categorical, expected, "categorical")
+    for kind, labels in LABELS.items():
+        name = "validity" if kind == "legal_status" else kind
+        _keys(coeffs.categorical[name], labels, f"categorical.{name}")
+
+
+def _validate_rules(rules: Rules) -> None:
+    for name in ("design_around", "originality_from_backward_citations"):
+        rule: LinearRule = getattr(rules, name)
+        _require(rule.low < rule.high, f"rules.{name}", "low must be below high")
+    _require(rules.claim_set.full_count > 0, "rules.claim_set.full_count", "must be positive")
+    _require(rules.claim_set.full_independent > 0, "rules.claim_set.full_independent", "must be positive")
+    _require(rules.citations.min_cohort >= 2, "rules.citations.min_cohort", "must be at least 2")
+    _require(rules.citations.log_full_count > 0, "rules.citations.log_full_count", "must be positive")
+    _keys(rules.economic_life_reference_years, PATENT_TYPES, "rules.economic_life_reference_years")
+    for kind, years in rules.economic_life_reference_years.items():
+        _require(years > 0, f"rules.economic_life_reference_years.{kind}", "must be positive")
+    share = rules.market_share
+    _require(share.bounds == sorted(share.bounds), "rules.market_share.bounds", "must be ascending")
+    _require(len(share.scores) == len(share.bounds) + 1, "rules.market_share.scores", "needs len(bounds) + 1 scores")
+    _require(share.scores == sorted(share.scores), "rules.market_share.scores", "must be ascending")
+
+
+def _validate_settings(coeffs: CoefficientSet) -> None:
+    m = coeffs.market
+    _require(m.window_years > 0, "market.window_years", "must be positive")
+    _require(m.min_comparables >= 1, "market.min_comparables", "must be at least 1")
+    _require(m.neighbours >= 1, "market.neighbours", "must be at least 1")
+    p = coeffs.pledge
+    _keys(p.min_remaining_term_years, PATENT_TYPES, "pledge.min_remaining_term_years")
+    _keys(p.rates, PATENT_TYPES, "pledge.rates")
+    for kind, by_grade in p.rates.items():
+        _keys(by_grade, GRADES, f"pledge.rates.{kind}")
+        ordered = [by_grade[g] for g in GRADES]
+        _require(ordered == sorted(ordered, reverse=True), f"pledge.rates.{kind}", "a better grade needs a rate ≥")
+    _require(p.max_term_years > 0, "pledge.max_term_years", "must be positive")

@@ -59,6 +59,41 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "成本法评估值 = {replacement} x {newness} = {value}",
         "Cost value = {replacement} x {newness} = {value}",
     ),
+    # market approach
+    "market.no_revenue": (
+        "市场法不适用：缺少产品销售收入，无法按收入折算可比交易价格",
+        "Market approach not applicable: no product sales to scale comparable prices by",
+    ),
+    "market.too_few": (
+        "市场法不适用：同产业链近 {years} 年可比交易 {n} 笔，少于 {need} 笔",
+        "Market approach not applicable: {n} comparables in the chain within {years} years, fewer than {need}",
+    ),
+    "market.used": (
+        "市场法：在 {n} 笔可比交易中按标准化指标向量和对数收入取最近的 {k} 笔，价格按收入比例折算",
+        "Market approach: the {k} nearest of {n} comparables by standardised indicators and log revenue, "
+        "prices scaled by revenue",
+    ),
+    "market.value": (
+        "市场法评估值 = 折算价格的中位数 = {value}",
+        "Market value = median of the scaled prices = {value}",
+    ),
+    # a patent's valuation
+    "val.degree": ("价值度 V = {v}（系数集 {version}）", "Value degree V = {v} (coefficient set {version})"),
+    "val.income": (
+        "收益法（许可费节省法，税后）：提成率 K = {k}，本专利分得 {share}，折现率 r = {r}，所得税 {tax}，"
+        "收益期 {n} 年，评估值 {value}",
+        "Income approach (relief from royalty, after tax): K = {k}, this patent's share {share}, r = {r}, "
+        "tax {tax}, horizon {n} years, value {value}",
+    ),
+    "val.no_income": (
+        "收益法不适用：缺少产品销售收入或产业链",
+        "Income approach not applicable: no product sales or chain",
+    ),
+    "val.cost": ("成本法评估值 {value}", "Cost approach value {value}"),
+    "val.reconciled": (
+        "综合评估（权重 {weights}）：低 {low}，基准 {base}，高 {high}",
+        "Reconciled (weights {weights}): low {low}, base {base}, high {high}",
+    ),
 }
 
 

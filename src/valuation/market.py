@@ -1,0 +1,161 @@
+"""Market approach: the k nearest recorded transactions of the same chain within the window.
+
+Features are the 27 indicator scores plus log revenue, standardised over the comparable pool
+(scikit-learn ``StandardScaler`` + ``NearestNeighbors``). Each neighbour's price is scaled by
+revenue (price x target revenue / its revenue); the estimate is the median of the k scaled prices,
+robust to one odd deal. Fewer comparables than the coefficient set's minimum -> not applicable.
+One model is fitted per chain and queried for all that chain's targets at once.
+"""
+
+import dataclasses
+import datetime as dt
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+
+from valuation.batch import F64
+from valuation.codes import CHAIN_CODES, N_INDICATORS
+from valuation.coefficients import CoefficientSet
+from valuation.errors import ValuationInputError
+from valuation.text import say
+from valuation.types import Lang
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Transactions:
+    """Recorded priced transactions (pledges, transfers, licences), one row each."""
+
+    ids: NDArray[np.str_]
+    chain: NDArray[np.int16]  # index into CHAIN_CODES
+    day: NDArray[np.int64]  # date.toordinal() of the transaction
+    price: F64
+    revenue: F64  # yearly sales of the patented product at the time
+    scores: F64  # (m, 27) indicator scores of the patent at the time
+
+    def __post_init__(self) -> None:
+        m = self.ids.shape[0]
+        if any(a.shape != (m,) for a in (self.chain, self.day, self.price, self.revenue)):
+            raise ValuationInputError("transactions", "every column needs one row per transaction")
+        if self.scores.shape != (m, N_INDICATORS):
+            raise ValuationInputError("transactions.scores", f"needs shape (m, {N_INDICATORS})")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MarketArrays:
+    """Per-target market estimate; ``neighbours`` indexes ``Transactions`` rows (-1 = none)."""
+
+    value: F64  # NaN when not applicable
+    pool_size: NDArray[np.int64]  # comparables available for the target's chain and window
+    neighbours: NDArray[np.int64]  # (n, k)
+    distances: F64  # (n, k) in standardised units
+    scaled_prices: F64  # (n, k)
+
+
+def _features(scores: F64, revenue: F64) -> F64:
+    return np.column_stack([scores, np.log(revenue)])
+
+
+def market_values(
+    scores: F64, revenue: F64, chain: NDArray[np.int16], tx: Transactions, as_of: dt.date, coeffs: CoefficientSet
+) -> MarketArrays:
+    """Market-approach estimate for each target.
+
+    Args:
+        scores: (n, 27) indicator scores of the targets.
+        revenue: Yearly sales of each target's product (≤ 0 or NaN -> not applicable).
+        chain: Chain index of each target (-1 -> not applicable).
+        tx: Recorded transactions.
+        as_of: Valuation date; transactions after it or older than the window are ignored.
+        coeffs: Coefficient set (window, minimum comparables, k).
+
+    Returns:
+        Estimates and the neighbours used.
+    """
+    n, k, settings = scores.shape[0], coeffs.market.neighbours, coeffs.market
+    out = MarketArrays(
+        np.full(n, np.nan), np.zeros(n, np.int64), np.full((n, k), -1), np.full((n, k), np.nan), np.full((n, k), np.nan)
+    )
+    today = as_of.toordinal()
+    recent = (tx.day <= today) & (tx.day >= today - settings.window_years * 365.25)
+    usable = recent & (tx.price > 0) & (tx.revenue > 0) & np.isfinite(tx.price) & np.isfinite(tx.revenue)
+    with np.errstate(invalid="ignore"):
+        target_ok = np.isfinite(revenue) & (revenue > 0)
+    for c in np.unique(chain[chain >= 0]):
+        pool = np.flatnonzero(usable & (tx.chain == c))
+        rows = np.flatnonzero(chain == c)
+        out.pool_size[rows] = pool.size
+        rows = rows[target_ok[rows]]
+        if pool.size < settings.min_comparables or rows.size == 0:
+            continue
+        scaler = StandardScaler().fit(_features(tx.scores[pool], tx.revenue[pool]))
+        kk = min(k, pool.size)
+        nn = NearestNeighbors(n_neighbors=kk).fit(scaler.transform(_features(tx.scores[pool], tx.revenue[pool])))
+        dist, idx = nn.kneighbors(scaler.transform(_features(scores[rows], revenue[rows])))
+        chosen = pool[idx]
+        scaled = tx.price[chosen] * revenue[rows, None] / tx.revenue[chosen]
+        out.neighbours[rows, :kk] = chosen
+        out.distances[rows, :kk] = dist
+        out.scaled_prices[rows, :kk] = scaled
+        out.value[rows] = np.median(scaled, axis=1)
+    return out
+
+
+class Comparable(msgspec.Struct, frozen=True):
+    """One transaction used as a comparable."""
+
+    id: str
+    distance: float
+    price: float
+    revenue: float
+    scaled_price: float
+
+
+class MarketResult(msgspec.Struct, frozen=True):
+    """Market approach for one patent: the estimate, or why it does not apply."""
+
+    applicable: bool
+    value: float | None
+    comparables_available: int
+    comparables: list[Comparable]
+    steps: list[str]
+
+
+def market_value_one(
+    scores: F64, revenue: float, chain: str, tx: Transactions, as_of: dt.date, coeffs: CoefficientSet, lang: Lang = "zh"
+) -> MarketResult:
+    """Market approach for a single patent, reporting the comparables used.
+
+    Args:
+        scores: Its 27 indicator scores.
+        revenue: Yearly sales of its product.
+        chain: Its chain code.
+        tx: Recorded transactions.
+        as_of: Valuation date.
+        coeffs: Coefficient set.
+        lang: Language of ``steps``.
+
+    Returns:
+        The estimate with its comparables, or ``applicable=False`` with the reason.
+    """
+    if chain not in CHAIN_CODES:
+        raise ValuationInputError("chain", f"must be one of {list(CHAIN_CODES)}")
+    chain_idx = np.array([CHAIN_CODES.index(chain)], np.int16)
+    res = market_values(scores.reshape(1, -1), np.array([revenue], float), chain_idx, tx, as_of, coeffs)
+    available = int(res.pool_size[0])
+    if not revenue > 0:
+        return MarketResult(False, None, available, [], [say("market.no_revenue", lang)])
+    if np.isnan(res.value[0]):
+        need = coeffs.market.min_comparables
+        line = say("market.too_few", lang, n=available, need=need, years=f"{coeffs.market.window_years:g}")
+        return MarketResult(False, None, available, [], [line])
+    used = [
+        Comparable(str(tx.ids[j]), float(d), float(tx.price[j]), float(tx.revenue[j]), float(s))
+        for j, d, s in zip(res.neighbours[0], res.distances[0], res.scaled_prices[0], strict=True)
+        if j >= 0
+    ]
+    value = float(res.value[0])
+    steps = [say("market.used", lang, k=len(used), n=available), say("market.value", lang, value=f"{value:,.2f}")]
+    return MarketResult(True, value, available, used, steps)

@@ -1,0 +1,83 @@
+"""The application factory: ``create_app(settings, *, http_transport=None)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from ipledge import __version__
+from ipledge.auth import ApiKeyMiddleware, KeyCache
+from ipledge.db.runtime import open_database
+from ipledge.deps import provide_pool, provide_principal
+from ipledge.errors import EXCEPTION_HANDLERS
+from ipledge.observability import HealthController, request_context_middleware
+from ipledge.registry.api import CONTROLLERS as REGISTRY_CONTROLLERS
+from ipledge.settings import Settings, load_settings
+from ipledge.strict import strict_body
+
+_PUBLIC = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="ipledge API",
+        version=__version__,
+        description="专利质押评估、培育库推送与“一月一链”路演 / patent pledge valuation, pool push lists and roadshows",
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API key")}
+        ),
+        security=[{"bearer": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
+    """Build the app; its lifespan owns the database pool and the one outbound HTTP client."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_database(settings) as pool:
+            client = httpx.AsyncClient(
+                transport=http_transport,
+                timeout=httpx.Timeout(15.0, connect=5.0),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                follow_redirects=False,
+            )
+            app.state.pool = pool
+            app.state.http = client
+            app.state.settings = settings
+            app.state.key_cache = KeyCache(settings.key_cache_seconds)
+            try:
+                yield
+            finally:
+                await client.aclose()
+
+    auth = DefineMiddleware(ApiKeyMiddleware, exclude=_PUBLIC)
+    return Litestar(
+        route_handlers=[HealthController, *REGISTRY_CONTROLLERS],
+        lifespan=[lifespan],
+        middleware=[request_context_middleware, auth],
+        dependencies={
+            "pool": Provide(provide_pool, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
+        before_request=strict_body,
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"settings": settings}),
+        debug=False,
+    )
+
+

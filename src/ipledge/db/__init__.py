@@ -1,0 +1,1 @@
+"""Database plumbing: the embedded PostgreSQL, the asyncpg pool, migrations."""

@@ -1,0 +1,97 @@
+"""Health, readiness, Prometheus metrics, request ids and access logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from litestar import Controller, MediaType, Response, get
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from ipledge.context import request_id_var
+from ipledge.db.migrate import pending_migrations
+from ipledge.errors import PROBLEM_JSON
+
+log = logging.getLogger("ipledge.access")
+
+REQUESTS = Counter("ipledge_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "ipledge_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+_RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id (``X-Request-ID`` in and out), time it, count it and log it."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
+        rid = incoming if _RID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableScopeHeaders.from_message(message)["x-request-id"] = rid
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = scope.get("path_template") or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            log.info(
+                "request",
+                extra={"method": method, "path": scope["path"], "status": status, "ms": round(elapsed * 1000, 2)},
+            )
+            request_id_var.reset(token)
+
+    return middleware
+
+
+class HealthController(Controller):
+    tags = ["operations"]
+    include_in_schema = True
+
+    @get("/health", operation_id="health", summary="Liveness", exclude_from_auth=True)
+    async def health(self) -> dict[str, str]:
+        return {"status": "alive"}
+
+    @get("/ready", operation_id="ready", summary="Readiness: database reachable, migrations current",
+         exclude_from_auth=True)  # fmt: skip
+    async def ready(self, state: State) -> Response[Any]:
+        try:
+            async with state.pool.acquire(timeout=2) as conn:
+                pending = await pending_migrations(conn)
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return _not_ready(f"database unreachable: {type(exc).__name__}")
+        if pending:
+            return _not_ready(f"migrations pending: {', '.join(pending)}")
+        return Response({"status": "ready"})
+
+    @get("/metrics", operation_id="metrics", summary="Prometheus metrics", exclude_from_auth=True,
+         media_type=MediaType.TEXT)  # fmt: skip
+    async def metrics(self) -> Response[bytes]:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _not_ready(detail: str) -> Response[Any]:
+    body = {"type": "/problems/not-ready", "title": "Service unavailable", "status": 503, "detail": detail}
+    return Response(body, status_code=503, media_type=PROBLEM_JSON)

@@ -1,0 +1,1 @@
+"""The registry: organisations, API keys, enterprises, patents, chains and provinces."""

@@ -1,0 +1,45 @@
+"""Strict request bodies.
+
+Litestar converts bodies leniently (``"5"`` becomes ``5``). Before a handler runs, this hook
+decodes JSON bodies again with ``strict=True`` against the handler's declared body type, so a
+string where a number goes, NaN or Infinity are rejected with a 422 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.handlers import HTTPRouteHandler
+
+from ipledge.errors import InvalidInput, msgspec_field_error
+
+_NO_BODY = object()
+_body_types: dict[HTTPRouteHandler, Any] = {}
+
+
+def _body_type(handler: HTTPRouteHandler) -> Any:
+    cached = _body_types.get(handler)
+    if cached is None:
+        field = handler.parsed_fn_signature.parameters.get("data")
+        cached = _NO_BODY if field is None else field.annotation
+        _body_types[handler] = cached
+    return cached
+
+
+async def strict_body(request: Request[Any, Any, Any]) -> None:
+    """Validate the JSON body strictly; raises ``InvalidInput`` naming the field."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body_type = _body_type(request.route_handler)
+    if body_type is _NO_BODY:
+        return
+    body = await request.body()
+    try:
+        msgspec.json.decode(body or b"null", type=body_type, strict=True)
+    except msgspec.ValidationError as exc:
+        err = msgspec_field_error(exc)
+        raise InvalidInput(err.field, err.message) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None

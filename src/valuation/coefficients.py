@@ -30,17 +30,19 @@ class _Data(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Base of the coefficient structs: immutable, strict about unknown keys."""
 
 
+# Values inside dicts are plain floats checked by validate_coefficients: msgspec reports a bad dict
+# value as `[...]`, and the operator needs the key named.
 class DimensionWeights(_Data, frozen=True):
-    L: Fraction
-    T: Fraction
-    E: Fraction
+    L: float
+    T: float
+    E: float
 
 
 class Band(_Data, frozen=True):
     """A sales-royalty band (UNIDO figures) with its name."""
 
-    low: Rate
-    high: Rate
+    low: float
+    high: float
     zh: str
     en: str
 
@@ -48,8 +50,8 @@ class Band(_Data, frozen=True):
 class Premium(_Data, frozen=True):
     """Risk premium of a dimension: ``at_zero`` when it scores 0, falling linearly to ``at_hundred``."""
 
-    at_zero: Rate
-    at_hundred: Rate
+    at_zero: float
+    at_hundred: float
 
 
 class FamilyRule(_Data, frozen=True):
@@ -109,7 +111,7 @@ class Rules(_Data, frozen=True):
     citations: CitationRule
     fields: StepRule
     breadth: StepRule
-    economic_life_reference_years: dict[str, Years]
+    economic_life_reference_years: dict[str, float]
     defensive: StepRule
     sales: SalesRule
     market_share: MarketShareRule
@@ -145,8 +147,8 @@ class MarketSettings(_Data, frozen=True):
 
 
 class PledgeSettings(_Data, frozen=True):
-    min_remaining_term_years: dict[str, Years]
-    rates: dict[str, dict[str, Rate]]
+    min_remaining_term_years: dict[str, float]
+    rates: dict[str, dict[str, float]]
     max_term_years: Years
     term_buffer_years: Years
     concentration_flag_share: Fraction
@@ -161,8 +163,8 @@ class CoefficientSet(_Data, frozen=True):
     neutral_score: Score
     declared_scores: list[Score]
     scenario_weights: dict[str, DimensionWeights]
-    indicator_weights: dict[str, Fraction]
-    categorical: dict[str, dict[str, Score]]
+    indicator_weights: dict[str, float]
+    categorical: dict[str, dict[str, float]]
     rules: Rules
     royalty_bands: dict[str, Band]
     chain_bands: dict[str, str]
@@ -217,6 +219,11 @@ def _keys(actual: object, expected: tuple[str, ...], field: str) -> None:
     _require(keys == set(expected), field, f"keys must be exactly {sorted(expected)}, got {sorted(keys)}")
 
 
+def _in_range(value: float, field: str, low: float, high: float, *, high_open: bool = False) -> None:
+    ok = low <= value < high if high_open else low <= value <= high
+    _require(ok, field, f"must be in [{low:g}, {high:g}{')' if high_open else ']'}, got {value!r}")
+
+
 def _sums_to_one(total: float, field: str) -> None:
     _require(abs(total - 1.0) <= _TOLERANCE, field, f"weights must sum to 1, got {total:.6f}")
 
@@ -244,8 +251,12 @@ def validate_coefficients(coeffs: CoefficientSet) -> None:
 def _validate_weights(coeffs: CoefficientSet) -> None:
     _keys(coeffs.scenario_weights, ("pledge", "transaction"), "scenario_weights")
     for name, dims in coeffs.scenario_weights.items():
+        for dim in DIMENSIONS:
+            _in_range(getattr(dims, dim), f"scenario_weights.{name}.{dim}", 0, 1)
         _sums_to_one(dims.L + dims.T + dims.E, f"scenario_weights.{name}")
     _keys(coeffs.indicator_weights, tuple(row[0] for row in INDICATORS), "indicator_weights")
+    for key, weight in coeffs.indicator_weights.items():
+        _in_range(weight, f"indicator_weights.{key}", 0, 1)
     for dim in DIMENSIONS:
         total = sum(coeffs.indicator_weights[key] for key, d, _, _ in INDICATORS if d == dim)
         _sums_to_one(total, f"indicator_weights[{dim}]")
@@ -255,6 +266,8 @@ def _validate_weights(coeffs: CoefficientSet) -> None:
 
 def _validate_money(coeffs: CoefficientSet) -> None:
     for code, band in coeffs.royalty_bands.items():
+        _in_range(band.low, f"royalty_bands.{code}.low", 0, 1, high_open=True)
+        _in_range(band.high, f"royalty_bands.{code}.high", 0, 1, high_open=True)
         _require(band.low <= band.high, f"royalty_bands.{code}", "low must not exceed high")
     _keys(coeffs.chain_bands, CHAIN_CODES, "chain_bands")
     for chain, band_code in coeffs.chain_bands.items():
@@ -264,6 +277,8 @@ def _validate_money(coeffs: CoefficientSet) -> None:
         _require(label in LABELS["policy_fit"], f"policy_fit_by_chain.{chain}", f"unknown label {label!r}")
     _keys(coeffs.risk_premia, DIMENSIONS, "risk_premia")
     for dim, premium in coeffs.risk_premia.items():
+        _in_range(premium.at_zero, f"risk_premia.{dim}.at_zero", 0, 1, high_open=True)
+        _in_range(premium.at_hundred, f"risk_premia.{dim}.at_hundred", 0, 1, high_open=True)
         _require(premium.at_hundred <= premium.at_zero, f"risk_premia.{dim}", "must fall as the score rises")
     _require(coeffs.tax.high_tech <= coeffs.tax.standard, "tax.high_tech", "must not exceed the standard rate")
 
@@ -274,6 +289,8 @@ def _validate_categorical(coeffs: CoefficientSet) -> None:
     for kind, labels in LABELS.items():
         name = "validity" if kind == "legal_status" else kind
         _keys(coeffs.categorical[name], labels, f"categorical.{name}")
+        for label, value in coeffs.categorical[name].items():
+            _in_range(value, f"categorical.{name}.{label}", 0, 100)
 
 
 def _validate_rules(rules: Rules) -> None:
@@ -286,7 +303,7 @@ def _validate_rules(rules: Rules) -> None:
     _require(rules.citations.log_full_count > 0, "rules.citations.log_full_count", "must be positive")
     _keys(rules.economic_life_reference_years, PATENT_TYPES, "rules.economic_life_reference_years")
     for kind, years in rules.economic_life_reference_years.items():
-        _require(years > 0, f"rules.economic_life_reference_years.{kind}", "must be positive")
+        _in_range(years, f"rules.economic_life_reference_years.{kind}", 1e-9, 100)
     share = rules.market_share
     _require(share.bounds == sorted(share.bounds), "rules.market_share.bounds", "must be ascending")
     _require(len(share.scores) == len(share.bounds) + 1, "rules.market_share.scores", "needs len(bounds) + 1 scores")
@@ -300,9 +317,13 @@ def _validate_settings(coeffs: CoefficientSet) -> None:
     _require(m.neighbours >= 1, "market.neighbours", "must be at least 1")
     p = coeffs.pledge
     _keys(p.min_remaining_term_years, PATENT_TYPES, "pledge.min_remaining_term_years")
+    for kind, years in p.min_remaining_term_years.items():
+        _in_range(years, f"pledge.min_remaining_term_years.{kind}", 0, 100)
     _keys(p.rates, PATENT_TYPES, "pledge.rates")
     for kind, by_grade in p.rates.items():
         _keys(by_grade, GRADES, f"pledge.rates.{kind}")
+        for grade, rate in by_grade.items():
+            _in_range(rate, f"pledge.rates.{kind}.{grade}", 0, 1, high_open=True)
         ordered = [by_grade[g] for g in GRADES]
         _require(ordered == sorted(ordered, reverse=True), f"pledge.rates.{kind}", "a better grade needs a rate ≥")
     _require(p.max_term_years > 0, "pledge.max_term_years", "must be positive")

@@ -75,7 +75,7 @@ def claim_set(b: PatentBatch, c: CoefficientSet) -> F64:
         + r.independent_points * np.minimum(independent / r.full_independent, 1.0)
         + r.layering_points * layered
     )
-    return np.where(count >= 1, score, np.nan)
+    return score  # NaN where the claim count is unknown; 0 claims is data and scores the base
 
 
 def originality(b: PatentBatch, c: CoefficientSet) -> F64:

@@ -1,0 +1,77 @@
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from valuation.codes import CHAIN_CODES, N_INDICATORS
+from valuation.market import Transactions, market_value_one, market_values
+
+from .helpers import AS_OF, COEFFS
+
+IC = CHAIN_CODES.index("ic")
+
+
+def _tx(n, chain=IC, days_ago=100, seed=0, price=None, revenue=None):
+    rng = np.random.default_rng(seed)
+    return Transactions(
+        ids=np.array([f"t{i}" for i in range(n)]),
+        chain=np.full(n, chain, np.int16),
+        day=np.full(n, AS_OF.toordinal() - days_ago, np.int64),
+        price=np.full(n, 1e6) if price is None else np.asarray(price, float),
+        revenue=np.full(n, 1e7) if revenue is None else np.asarray(revenue, float),
+        scores=rng.uniform(20, 90, (n, N_INDICATORS)),
+    )
+
+
+def _concat(a, b):
+    return Transactions(
+        *(np.concatenate([getattr(a, f), getattr(b, f)]) for f in ("ids", "chain", "day", "price", "revenue", "scores"))
+    )
+
+
+def test_not_applicable_below_five_comparables():
+    r = market_value_one(np.full(N_INDICATORS, 50.0), 1e7, "ic", _tx(4), AS_OF, COEFFS)
+    assert not r.applicable and r.value is None and r.comparables_available == 4
+    assert "少于 5" in r.steps[0]
+
+
+def test_old_other_chain_and_future_transactions_do_not_count():
+    tx = _concat(_concat(_tx(4), _tx(3, days_ago=4 * 366)), _concat(_tx(3, chain=IC + 1), _tx(3, days_ago=-10)))
+    assert not market_value_one(np.full(N_INDICATORS, 50.0), 1e7, "ic", tx, AS_OF, COEFFS).applicable
+
+
+def test_price_scaled_by_revenue_and_median_of_k():
+    tx = _tx(8, price=[1e6] * 8, revenue=[1e7] * 8)
+    r = market_value_one(np.full(N_INDICATORS, 50.0), 2e7, "ic", tx, AS_OF, COEFFS)
+    assert r.applicable and len(r.comparables) == 5
+    assert r.value == pytest.approx(2e6)
+    assert all(c.scaled_price == pytest.approx(2e6) for c in r.comparables)
+
+
+def test_nearest_comparables_are_chosen():
+    tx = _tx(10, seed=3, price=np.arange(1, 11) * 1e5)
+    target = tx.scores[7].copy()
+    r = market_value_one(target, 1e7, "ic", tx, AS_OF, COEFFS)
+    assert r.comparables[0].id == "t7" and r.comparables[0].distance == pytest.approx(0, abs=1e-9)
+    assert [c.distance for c in r.comparables] == sorted(c.distance for c in r.comparables)
+
+
+def test_batch_query_per_chain_and_not_applicable_rows():
+    tx = _tx(6)
+    scores = np.full((3, N_INDICATORS), 50.0)
+    out = market_values(scores, np.array([1e7, np.nan, 1e7]), np.array([IC, IC, IC + 1], np.int16), tx, AS_OF, COEFFS)
+    assert out.value[0] == pytest.approx(1e6)
+    assert np.isnan(out.value[1]) and np.isnan(out.value[2])
+    assert list(out.pool_size) == [6, 6, 0]
+    assert (out.neighbours[0] >= 0).all()
+
+
+def test_no_revenue_is_not_applicable_with_reason():
+    r = market_value_one(np.full(N_INDICATORS, 50.0), 0.0, "ic", _tx(6), AS_OF, COEFFS, "en")
+    assert not r.applicable and "no product sales" in r.steps[0]
+
+
+def test_window_uses_the_valuation_date():
+    tx = _tx(6, days_ago=100)
+    later = AS_OF + dt.timedelta(days=3 * 366)
+    assert not market_value_one(np.full(N_INDICATORS, 50.0), 1e7, "ic", tx, later, COEFFS).applicable

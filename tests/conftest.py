@@ -45,8 +45,10 @@ def admin_dsn() -> Iterator[str]:
 
     server = EmbeddedPostgres(base / "pg")
     # Durability is worthless for throw-away test data; speed is not.
-    server.psql("ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
-                " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();")  # fmt: skip
+    server.psql(
+        "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
+        " ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();"
+    )
     try:
         yield server.dsn()
     finally:

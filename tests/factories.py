@@ -74,5 +74,7 @@ async def make_world(pool: Any) -> World:
         pending_bank=await make_actor(pool, "bank", "待审银行", approve=False),
         fund=await make_actor(pool, "fund", "深创测试投资基金"),
     )
-    await pool.execute("UPDATE enterprises SET consent_share = true WHERE organisation_id = $1", world.enterprise.org.id)
+    await pool.execute(
+        "UPDATE enterprises SET consent_share = true WHERE organisation_id = $1", world.enterprise.org.id
+    )
     return world

@@ -64,10 +64,10 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
                 await client.aclose()
 
     auth = DefineMiddleware(ApiKeyMiddleware, exclude=_PUBLIC)
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, *REGISTRY_CONTROLLERS],
         lifespan=[lifespan],
-        middleware=[request_context_middleware, auth],
+        middleware=[auth],
         dependencies={
             "pool": Provide(provide_pool, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -79,5 +79,6 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         state=State({"settings": settings}),
         debug=False,
     )
-
-
+    # Wrap the whole app, not just matched routes, so 404s and 405s carry a request id and are counted too.
+    app.asgi_handler = request_context_middleware(app.asgi_handler)
+    return app

@@ -104,6 +104,7 @@ def wants_english(request: Request[Any, Any, Any]) -> bool:
 
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?(.*)`$")
 _NAMED = re.compile(r"^([a-z_][a-z0-9_]*): (.*)$", re.DOTALL)
+_UNKNOWN = re.compile(r"^Object contains unknown field `([^`]+)`()$")
 
 
 def msgspec_field_error(exc: msgspec.ValidationError, root: str = "") -> FieldError:
@@ -113,16 +114,23 @@ def msgspec_field_error(exc: msgspec.ValidationError, root: str = "") -> FieldEr
     path = match.group(1) if match else ""
     message = _MSGSPEC_PATH.sub("", text)
     # Cross-field checks in __post_init__ name their field as "field: message" (see vocab.fail).
-    named = _NAMED.match(message)
+    unknown = _UNKNOWN.match(message)
+    named = unknown or _NAMED.match(message)
     if named:
         path = f"{path}.{named.group(1)}" if path else named.group(1)
-        message = named.group(2)
+        message = "未知字段 / unknown field" if unknown else named.group(2)
     field = ".".join(p for p in (root, path) if p) or "body"
     return FieldError(field, message)
 
 
-def _problem_response(request: Request[Any, Any, Any], status: int, detail: str | None, errors: list[FieldError],
-                      slug: str | None = None, headers: dict[str, str] | None = None) -> Response[Problem]:
+def _problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None,
+    errors: list[FieldError],
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
     zh, en = _TITLES.get(status, ("错误", "Error"))
     problem = Problem(
         type=f"/problems/{slug or status}",

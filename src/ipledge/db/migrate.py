@@ -11,9 +11,8 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import asyncpg
+from ipledge.db.types import OneConn
 
 log = logging.getLogger("ipledge.db")
 
@@ -70,7 +69,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
-async def applied(conn: asyncpg.Connection[Any]) -> dict[int, tuple[str, str]]:
+async def applied(conn: OneConn) -> dict[int, tuple[str, str]]:
     """Version → (name, checksum) of what the database says is applied."""
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     if not exists:
@@ -94,7 +93,7 @@ def _verify(done: dict[int, tuple[str, str]], migrations: list[Migration]) -> li
     return [m for m in migrations if m.version not in done]
 
 
-async def migrate(conn: asyncpg.Connection[Any], migrations: list[Migration] | None = None) -> list[str]:
+async def migrate(conn: OneConn, migrations: list[Migration] | None = None) -> list[str]:
     """Apply pending migrations; return the names applied. Safe to call from many processes at once."""
     migrations = load_migrations() if migrations is None else migrations
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
@@ -118,7 +117,7 @@ async def migrate(conn: asyncpg.Connection[Any], migrations: list[Migration] | N
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
 
 
-async def pending_migrations(conn: asyncpg.Connection[Any]) -> list[str]:
+async def pending_migrations(conn: OneConn) -> list[str]:
     """Names of migrations on disk not yet applied (raises if the applied ones were edited)."""
     pending = _verify(await applied(conn), load_migrations())
     return [f"{m.version:04d}_{m.name}" for m in pending]

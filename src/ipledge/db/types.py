@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     Pool: TypeAlias = asyncpg.Pool[Any]
     Connection: TypeAlias = asyncpg.Connection[Any]
     Conn: TypeAlias = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any] | asyncpg.Pool[Any]
+    OneConn: TypeAlias = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
 else:
     Pool = asyncpg.Pool
     Connection = asyncpg.Connection
     Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
+    OneConn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy

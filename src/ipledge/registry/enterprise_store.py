@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ipledge.registry import schemas as s
 from ipledge.db.types import Conn
+from ipledge.registry import schemas as s
 
 #: API field → column, for the profile fields whose names differ.
 _COLUMN = {"chain": "chain_code"}
@@ -69,12 +69,13 @@ async def list_enterprises(
     return [_enterprise(r) for r in rows]
 
 
-async def write_profile(conn: Conn, org_id: uuid.UUID, changes: dict[str, Any]) -> None:
-    """Apply profile changes and bump the version (caller holds the row lock)."""
+async def write_profile(conn: Conn, org_id: uuid.UUID, changes: dict[str, Any], *, bump: bool = True) -> None:
+    """Apply profile changes, as a new version unless ``bump`` is false (caller holds the row lock)."""
     cols = [_COLUMN.get(k, k) for k in changes]
     sets = "".join(f", {col} = ${i}" for i, col in enumerate(cols, start=2))
+    version = "version + 1" if bump else "version"
     await conn.execute(
-        f"UPDATE enterprises SET version = version + 1, updated_at = now(){sets} WHERE organisation_id = $1",
+        f"UPDATE enterprises SET version = {version}, updated_at = now(){sets} WHERE organisation_id = $1",
         org_id,
         *changes.values(),
     )

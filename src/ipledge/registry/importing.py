@@ -28,7 +28,7 @@ def decode_json_rows(body: bytes) -> list[Any]:
     if isinstance(doc, dict) and isinstance(doc.get("patents"), list):
         doc = doc["patents"]
     if not isinstance(doc, list):
-        raise InvalidInput("body", "须为专利数组或 {\"patents\": [...]} / expected a list of patents")
+        raise InvalidInput("body", '须为专利数组或 {"patents": [...]} / expected a list of patents')
     _check_size(len(doc))
     return doc
 
@@ -82,8 +82,13 @@ def validate_rows(raw: list[Any]) -> tuple[list[tuple[int, s.PatentCreate]], lis
             patent = msgspec.convert(item, s.PatentCreate, strict=True)
         except msgspec.ValidationError as exc:
             err = msgspec_field_error(exc)
-            bad.append(s.RowError(row=index, number=number if isinstance(number, str) else None,
-                                  errors=[{"field": err.field, "message": err.message}]))  # fmt: skip
+            bad.append(
+                s.RowError(
+                    row=index,
+                    number=number if isinstance(number, str) else None,
+                    errors=[{"field": err.field, "message": err.message}],
+                )
+            )
             continue
         if patent.number in seen:
             bad.append(row_error(index, patent.number, "number", "上传中重复的申请号 / duplicate in this upload"))

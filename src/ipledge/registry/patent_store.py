@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ipledge.registry import schemas as s
 from ipledge.db.types import Conn
+from ipledge.registry import schemas as s
 
 _COLUMNS = """
 p.number, p.patent_type, p.title, p.abstract, o.credit_code AS owner, p.owner_name, p.filing_date, p.grant_date,
@@ -50,7 +50,7 @@ def _patent(row: asyncpg.Record, events: list[s.PatentEvent] | None = None) -> s
 
 
 async def owners_by_credit_code(conn: Conn, codes: list[str]) -> dict[str, tuple[uuid.UUID, str, str]]:
-    """credit code → (organisation id, name, kind) for the codes that exist."""
+    """Credit code → (organisation id, name, kind) for the codes that exist."""
     rows = await conn.fetch("SELECT id, name, kind, credit_code FROM organisations WHERE credit_code = ANY($1)", codes)
     return {r["credit_code"].strip(): (r["id"], r["name"], r["kind"]) for r in rows}
 

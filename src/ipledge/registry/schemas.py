@@ -39,10 +39,20 @@ ViolationFlag = Literal["abnormal_filing", "safety_accident", "violation", "dish
 LegalStatus = Literal["pending", "granted", "lapsed", "invalidated", "expired", "withdrawn", "rejected"]
 ClaimTypes = Literal["product_and_method", "product", "method", "design", "unknown"]
 EventKind = Literal[
-    "pledge", "pledge_release", "licence", "transfer", "invalidation_request", "invalidation_upheld",
-    "invalidation_partial", "invalidation_rejected", "litigation_filed", "litigation_won", "litigation_lost",
-    "ownership_dispute", "insurance",
-]  # fmt: skip
+    "pledge",
+    "pledge_release",
+    "licence",
+    "transfer",
+    "invalidation_request",
+    "invalidation_upheld",
+    "invalidation_partial",
+    "invalidation_rejected",
+    "litigation_filed",
+    "litigation_won",
+    "litigation_lost",
+    "ownership_dispute",
+    "insurance",
+]
 Office = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", examples=["US", "EP"])]
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
 
@@ -69,10 +79,10 @@ class OrganisationCreate(Contact, kw_only=True, forbid_unknown_fields=True):
 
 class OrganisationUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name | UnsetType = UNSET
-    city: ShortText | None | UnsetType = UNSET
-    contact_name: ShortText | None | UnsetType = UNSET
-    contact_phone: Phone | None | UnsetType = UNSET
-    contact_email: Email | None | UnsetType = UNSET
+    city: ShortText | UnsetType | None = UNSET
+    contact_name: ShortText | UnsetType | None = UNSET
+    contact_phone: Phone | UnsetType | None = UNSET
+    contact_email: Email | UnsetType | None = UNSET
 
 
 class Organisation(msgspec.Struct, kw_only=True):
@@ -122,25 +132,25 @@ class KeyCreated(KeyInfo, kw_only=True):
 class EnterpriseProfile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An enterprise's profile: what the pool criteria and the valuation need. Every field optional."""
 
-    size_class: SizeClass | None | UnsetType = UNSET
-    independent_legal_person: bool | None | UnsetType = UNSET
+    size_class: SizeClass | UnsetType | None = UNSET
+    independent_legal_person: bool | UnsetType | None = UNSET
     certifications: Annotated[list[Certification], msgspec.Meta(max_length=4)] | UnsetType = UNSET
-    chain: ChainCode | None | UnsetType = UNSET
+    chain: ChainCode | UnsetType | None = UNSET
     business_scope: LongText | UnsetType = UNSET
-    revenue: Yuan | None | UnsetType = UNSET
-    profit: SignedYuan | None | UnsetType = UNSET
-    rd_spend: Yuan | None | UnsetType = UNSET
-    employees: Count | None | UnsetType = UNSET
-    rd_staff: Count | None | UnsetType = UNSET
-    university_partnership: bool | None | UnsetType = UNSET
-    patent_industrialisation_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] | None | UnsetType = UNSET
-    patent_intensive_industry: bool | None | UnsetType = UNSET
-    patent_product_filed: bool | None | UnsetType = UNSET
-    patent_intensive_products: Count | None | UnsetType = UNSET
-    has_trademark: bool | None | UnsetType = UNSET
-    has_ip_management: bool | None | UnsetType = UNSET
+    revenue: Yuan | UnsetType | None = UNSET
+    profit: SignedYuan | UnsetType | None = UNSET
+    rd_spend: Yuan | UnsetType | None = UNSET
+    employees: Count | UnsetType | None = UNSET
+    rd_staff: Count | UnsetType | None = UNSET
+    university_partnership: bool | UnsetType | None = UNSET
+    patent_industrialisation_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType | None = UNSET
+    patent_intensive_industry: bool | UnsetType | None = UNSET
+    patent_product_filed: bool | UnsetType | None = UNSET
+    patent_intensive_products: Count | UnsetType | None = UNSET
+    has_trademark: bool | UnsetType | None = UNSET
+    has_ip_management: bool | UnsetType | None = UNSET
     violation_flags: Annotated[list[ViolationFlag], msgspec.Meta(max_length=6)] | UnsetType = UNSET
-    financing_need: Yuan | None | UnsetType = UNSET
+    financing_need: Yuan | UnsetType | None = UNSET
     consent_share: bool | UnsetType = UNSET
 
     def __post_init__(self) -> None:
@@ -319,9 +329,12 @@ class Chain(msgspec.Struct, kw_only=True):
 class ChainUpsert(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name_zh: Annotated[str, msgspec.Meta(min_length=2, max_length=50)]
     name_en: Annotated[str, msgspec.Meta(min_length=2, max_length=100)]
-    ipc_prefixes: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[A-H][0-9]{2}[A-Z]?[0-9/]*$")]],
-                            msgspec.Meta(max_length=100)] = []  # fmt: skip
-    keywords: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=30)]], msgspec.Meta(max_length=100)] = []
+    ipc_prefixes: Annotated[
+        list[Annotated[str, msgspec.Meta(pattern=r"^[A-H][0-9]{2}[A-Z]?[0-9/]*$")]], msgspec.Meta(max_length=100)
+    ] = []
+    keywords: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=30)]], msgspec.Meta(max_length=100)
+    ] = []
     patent_intensive: bool = True
 
 
@@ -329,4 +342,3 @@ class ProvinceInfo(msgspec.Struct, kw_only=True):
     code: str
     name_zh: str
     name_en: str
-

@@ -21,7 +21,6 @@ from ipledge.registry.importing import row_error
 from ipledge.registry.rules import expiry_date, tag_chains
 
 
-
 async def _audit(conn: Conn, actor: Principal | None, action: str, subject: str, sid: str, **detail: Any) -> None:
     await store.audit(conn, actor, action, subject, sid, detail, request_id_var.get())
 
@@ -56,7 +55,9 @@ async def get_organisation(pool: Pool, actor: Principal, org_id: uuid.UUID) -> s
     return org
 
 
-async def update_organisation(pool: Pool, actor: Principal, org_id: uuid.UUID, data: s.OrganisationUpdate) -> s.Organisation:
+async def update_organisation(
+    pool: Pool, actor: Principal, org_id: uuid.UUID, data: s.OrganisationUpdate
+) -> s.Organisation:
     await get_organisation(pool, actor, org_id)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
     async with pool.acquire() as conn, conn.transaction():
@@ -65,8 +66,11 @@ async def update_organisation(pool: Pool, actor: Principal, org_id: uuid.UUID, d
     return await get_organisation(pool, actor, org_id)
 
 
-_TRANSITIONS = {"approve": ("active", {"pending", "suspended"}), "reject": ("rejected", {"pending"}),
-                "suspend": ("suspended", {"active"})}  # fmt: skip
+_TRANSITIONS = {
+    "approve": ("active", {"pending", "suspended"}),
+    "reject": ("rejected", {"pending"}),
+    "suspend": ("suspended", {"active"}),
+}
 
 
 async def change_status(pool: Pool, actor: Principal, org_id: uuid.UUID, action: str, reason: str) -> s.Organisation:
@@ -126,11 +130,24 @@ async def enterprise_id(pool: Conn, credit_code: str) -> uuid.UUID:
 
 
 async def create_enterprise(pool: Pool, actor: Principal, data: s.EnterpriseCreate) -> s.Enterprise:
-    org = s.OrganisationCreate(kind="enterprise", name=data.name, credit_code=data.credit_code, province=data.province,
-                               city=data.city, contact_name=data.contact_name, contact_phone=data.contact_phone,
-                               contact_email=data.contact_email)  # fmt: skip
-    created = await create_organisation(pool, actor, org)
-    return await update_profile(pool, actor, created.credit_code, data.profile, audit_action="enterprise.created")
+    """Register an enterprise and its first profile in one transaction."""
+    org = s.OrganisationCreate(
+        kind="enterprise",
+        name=data.name,
+        credit_code=data.credit_code,
+        province=data.province,
+        city=data.city,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        contact_email=data.contact_email,
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        if await store.organisation_id_by_credit_code(conn, data.credit_code):
+            raise Conflict(f"统一社会信用代码 {data.credit_code} 已登记 / credit code already registered")
+        org_id = await store.insert_organisation(conn, org, "enterprise")
+        await es.insert_profile(conn, org_id)
+        created = await _apply_profile(conn, actor, org_id, data.profile, "profile.", creating=True)
+    return created
 
 
 async def get_enterprise(pool: Pool, actor: Principal, credit_code: str) -> s.Enterprise:
@@ -148,30 +165,36 @@ async def get_enterprise(pool: Pool, actor: Principal, credit_code: str) -> s.En
     return enterprise
 
 
-async def update_profile(pool: Pool, actor: Principal, credit_code: str, profile: s.EnterpriseProfile,
-                         *, audit_action: str = "enterprise.updated") -> s.Enterprise:  # fmt: skip
+async def update_profile(pool: Pool, actor: Principal, credit_code: str, profile: s.EnterpriseProfile) -> s.Enterprise:
     """Apply a partial profile update as a new version; the previous versions stay."""
     org_id = await enterprise_id(pool, credit_code)
     if not can_manage(actor, org_id):
         raise NotFound("企业不存在 / enterprise not found")
-    changes = {k: v for k, v in msgspec.structs.asdict(profile).items() if v is not UNSET}
     async with pool.acquire() as conn, conn.transaction():
-        current = await es.get_enterprise(conn, org_id, for_update=True)
-        if current is None:
-            raise NotFound("企业不存在 / enterprise not found")
-        if changes.get("chain") is not None and not await es.chain_exists(conn, changes["chain"]):
-            raise InvalidInput("profile.chain", f"未知产业链 {changes['chain']!r} / unknown chain")
-        staff = changes.get("rd_staff", current.rd_staff)
-        employees = changes.get("employees", current.employees)
-        if staff is not None and employees is not None and staff > employees:
-            raise InvalidInput("profile.rd_staff", "研发人员数不能超过职工总数 / must not exceed employees")
-        if changes:
-            await es.write_profile(conn, org_id, changes)
-        updated = await es.get_enterprise(conn, org_id)
-        assert updated is not None
-        if changes:
-            await es.record_version(conn, updated, actor.key_id)
-        await _audit(conn, actor, audit_action, "enterprise", str(org_id), fields=sorted(changes))
+        return await _apply_profile(conn, actor, org_id, profile, "", creating=False)
+
+
+async def _apply_profile(
+    conn: Conn, actor: Principal | None, org_id: uuid.UUID, profile: s.EnterpriseProfile, prefix: str, *, creating: bool
+) -> s.Enterprise:
+    changes = {k: v for k, v in msgspec.structs.asdict(profile).items() if v is not UNSET}
+    current = await es.get_enterprise(conn, org_id, for_update=True)
+    if current is None:
+        raise NotFound("企业不存在 / enterprise not found")
+    if changes.get("chain") is not None and not await es.chain_exists(conn, changes["chain"]):
+        raise InvalidInput(prefix + "chain", f"未知产业链 {changes['chain']!r} / unknown chain")
+    staff = changes.get("rd_staff", current.rd_staff)
+    employees = changes.get("employees", current.employees)
+    if staff is not None and employees is not None and staff > employees:
+        raise InvalidInput(prefix + "rd_staff", "研发人员数不能超过职工总数 / must not exceed employees")
+    if changes:
+        await es.write_profile(conn, org_id, changes, bump=not creating)
+    updated = await es.get_enterprise(conn, org_id)
+    assert updated is not None
+    if changes or creating:
+        await es.record_version(conn, updated, actor.key_id if actor else None)
+    action = "enterprise.created" if creating else "enterprise.updated"
+    await _audit(conn, actor, action, "enterprise", str(org_id), fields=sorted(changes))
     return updated
 
 
@@ -185,16 +208,37 @@ async def enterprise_history(pool: Pool, actor: Principal, credit_code: str) -> 
 # --- patents ---------------------------------------------------------------------------------------
 
 
-def _row(p: s.PatentCreate, owner_id: uuid.UUID | None, owner_name: str, catalogue: list[tuple[str, list[str]]]) -> ps.PatentRow:
+def _row(
+    p: s.PatentCreate, owner_id: uuid.UUID | None, owner_name: str, catalogue: list[tuple[str, list[str]]]
+) -> ps.PatentRow:
     ptype = patent_type_of(p.number)
-    return (p.number, ptype, p.title, p.abstract, owner_id, owner_name, p.filing_date, p.grant_date,
-            expiry_date(ptype, p.filing_date), p.legal_status, p.fees_paid, p.claims_total, p.claims_independent,
-            p.claim_types, p.first_claim, [c.upper() for c in p.ipc_codes], p.family_offices, p.forward_citations,
-            p.backward_citations, tag_chains(p.ipc_codes, catalogue))  # fmt: skip
+    return (
+        p.number,
+        ptype,
+        p.title,
+        p.abstract,
+        owner_id,
+        owner_name,
+        p.filing_date,
+        p.grant_date,
+        expiry_date(ptype, p.filing_date),
+        p.legal_status,
+        p.fees_paid,
+        p.claims_total,
+        p.claims_independent,
+        p.claim_types,
+        p.first_claim,
+        [c.upper() for c in p.ipc_codes],
+        p.family_offices,
+        p.forward_citations,
+        p.backward_citations,
+        tag_chains(p.ipc_codes, catalogue),
+    )
 
 
-async def import_patents(pool: Pool, actor: Principal, good: list[tuple[int, s.PatentCreate]],
-                         rejected: list[s.RowError], *, upsert: bool) -> s.ImportResult:  # fmt: skip
+async def import_patents(
+    pool: Pool, actor: Principal, good: list[tuple[int, s.PatentCreate]], rejected: list[s.RowError], *, upsert: bool
+) -> s.ImportResult:
     """Write every valid row in one transaction; rows failing ownership or uniqueness are listed, not written."""
     received = len(good) + len(rejected)
     rejected = list(rejected)
@@ -219,8 +263,9 @@ async def import_patents(pool: Pool, actor: Principal, good: list[tuple[int, s.P
         async with pool.acquire() as conn, conn.transaction():
             await ps.write_patents(conn, rows, upsert=upsert)
             await ps.write_events(conn, events)
-            await _audit(conn, actor, "patents.imported", "patent", "batch", count=len(rows),
-                         numbers=[r[0] for r in rows[:50]])  # fmt: skip
+            await _audit(
+                conn, actor, "patents.imported", "patent", "batch", count=len(rows), numbers=[r[0] for r in rows[:50]]
+            )
     rejected.sort(key=lambda r: r.row)
     return s.ImportResult(received=received, imported=len(rows), rejected=rejected)
 

@@ -13,7 +13,6 @@ from ipledge.auth import Principal, Role, hash_key, new_key
 from ipledge.db.types import Conn
 from ipledge.registry import schemas as s
 
-
 # --- audit ------------------------------------------------------------------------------------------
 
 
@@ -109,9 +108,7 @@ async def update_organisation(conn: Conn, org_id: uuid.UUID, changes: dict[str, 
     if not changes:
         return
     sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(changes, start=2))
-    await conn.execute(
-        f"UPDATE organisations SET {sets}, updated_at = now() WHERE id = $1", org_id, *changes.values()
-    )
+    await conn.execute(f"UPDATE organisations SET {sets}, updated_at = now() WHERE id = $1", org_id, *changes.values())
 
 
 async def set_status(conn: Conn, org_id: uuid.UUID, status: str) -> None:
@@ -152,9 +149,7 @@ async def get_key(conn: Conn, key_id: uuid.UUID) -> s.KeyInfo | None:
 
 
 async def revoke_key(conn: Conn, key_id: uuid.UUID) -> bool:
-    status = await conn.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", key_id
-    )
+    status = await conn.execute("UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", key_id)
     return bool(status.endswith(" 1"))
 
 
@@ -168,7 +163,7 @@ async def revoke_keys_labelled(conn: Conn, label: str) -> int:
 
 async def list_chains(conn: Conn) -> list[s.Chain]:
     rows = await conn.fetch(
-        "SELECT code, name_zh, name_en, ipc_prefixes, keywords, patent_intensive FROM chains ORDER BY created_at, code"
+        "SELECT code, name_zh, name_en, ipc_prefixes, keywords, patent_intensive FROM chains ORDER BY position"
     )
     return [msgspec.convert(dict(r), s.Chain) for r in rows]
 

@@ -1,0 +1,182 @@
+"""The ``ipledge`` command: serve, migrate, demo, keys (and the domains' own subcommands)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+from ipledge.db.embedded import EmbeddedPostgres
+from ipledge.db.migrate import MigrationError, migrate
+from ipledge.db.runtime import open_database
+from ipledge.db.types import Pool
+from ipledge.logs import configure_logging
+from ipledge.settings import Settings, SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _run_with_pool(settings: Settings, action: Callable[[Pool], Awaitable[int]]) -> int:
+    async def main() -> int:
+        async with open_database(settings) as pool:
+            return await action(pool)
+
+    return asyncio.run(main())
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    async def action(pool: Pool) -> int:
+        async with pool.acquire() as conn:
+            applied = await migrate(conn)
+        print("applied: " + ", ".join(applied) if applied else "database is up to date")
+        return 0
+
+    return _run_with_pool(settings, action)
+
+
+def _print_keys(keys: Sequence[tuple[str, str, str]]) -> None:
+    print("\n演示 API 密钥 / demo API keys (shown once; `make run` issues new ones each start):")
+    for role, name, key in keys:
+        print(f"  {role:<10} {key}   {name}")
+    print()
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ipledge.demo import demo_keys, load_demo
+
+    async def action(pool: Pool) -> int:
+        loaded = await load_demo(pool, settings.demo_seed)
+        print("demo data loaded" if loaded else "demo data already present")
+        if args.keys:
+            _print_keys(await demo_keys(pool))
+        return 0
+
+    return _run_with_pool(settings, action)
+
+
+async def _resolve_org(pool: Pool, ref: str) -> tuple[uuid.UUID, str]:
+    try:
+        row = await pool.fetchrow("SELECT id, kind FROM organisations WHERE id = $1", uuid.UUID(ref))
+    except ValueError:
+        row = await pool.fetchrow("SELECT id, kind FROM organisations WHERE credit_code = $1", ref.upper())
+    if row is None:
+        raise SystemExit(f"error: --org: no organisation {ref!r}")
+    return row["id"], row["kind"]
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from ipledge.registry import service
+
+    async def action(pool: Pool) -> int:
+        org_id, kind = await _resolve_org(pool, args.org)
+        if args.role and args.role != kind:
+            print(f"error: --role: organisation is a {kind}; its keys carry the role {kind}", file=sys.stderr)
+            return 2
+        created = await service.create_key(pool, None, org_id, args.label)
+        print(f"key id: {created.id}\nrole:   {created.role}\nkey:    {created.key}\n(shown once; store it now)")
+        return 0
+
+    return _run_with_pool(settings, action)
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from ipledge.errors import NotFound
+    from ipledge.registry import service
+
+    async def action(pool: Pool) -> int:
+        try:
+            revoked = await service.revoke_key(pool, None, uuid.UUID(args.key_id))
+        except (ValueError, NotFound):
+            print(f"error: key_id: no key {args.key_id!r}", file=sys.stderr)
+            return 2
+        print(f"revoked {revoked.id} at {revoked.revoked_at}")
+        return 0
+
+    return _run_with_pool(settings, action)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from ipledge.app import create_app
+
+    async def main() -> int:
+        async with AsyncExitStack() as stack:
+            effective = settings
+            if settings.database_url is None:
+                embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_path / "pg")
+                stack.callback(embedded.stop)
+                effective = load_settings(database_url=embedded.dsn())
+            if args.demo:
+                from ipledge.demo import demo_keys, load_demo
+
+                async with open_database(effective) as pool:
+                    if await load_demo(pool, effective.demo_seed):
+                        print("demo data loaded")
+                    _print_keys(await demo_keys(pool))
+            host, port = args.host or effective.host, args.port or effective.port
+            print(f"ipledge serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)")
+            config = uvicorn.Config(
+                create_app(effective), host=host, port=port, log_config=None, access_log=False, lifespan="on"
+            )
+            await uvicorn.Server(config).serve()
+        return 0
+
+    return asyncio.run(main())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ipledge", description="ipledge — 专利质押评估、培育库推送与一月一链路演")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="load demo data once and print a demo key per role")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="load demo data (idempotent)")
+    demo.add_argument("--keys", action="store_true", help="also issue and print one demo key per role")
+    demo.set_defaults(func=cmd_demo)
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="create an API key for an organisation")
+    create.add_argument("--org", required=True, help="organisation id or 统一社会信用代码")
+    create.add_argument("--role", choices=["operator", "enterprise", "bank", "fund"])
+    create.add_argument("--label", default="cli")
+    create.set_defaults(func=cmd_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke an API key")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    for register in _domain_commands():
+        register(sub)
+    return parser
+
+
+def _domain_commands() -> list[Callable[[Any], None]]:
+    """Subcommands contributed by the domains (valuation, roadshow, worker)."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    try:
+        result: int = args.func(args, settings)
+    except MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Bad input gets a 4xx problem naming the field; nothing is half-written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.factories import credit_code, patent_number
+
+PROBLEM = "application/problem+json"
+
+
+def _enterprise(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "测试科技有限公司", "credit_code": credit_code(), "province": "广东"}
+    body.update(over)
+    return body
+
+
+async def test_unknown_route_is_problem_404(client: Any) -> None:
+    r = await client.get("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["status"] == 404 and body["title"] == "未找到" and body["instance"] == "/api/v1/nothing-here"
+    assert body["request_id"] == r.headers["x-request-id"]
+
+
+async def test_english_titles_on_request(client: Any) -> None:
+    r = await client.get("/api/v1/nothing-here", headers={"Accept-Language": "en-GB"})
+    assert r.json()["title"] == "Not found"
+
+
+async def test_method_not_allowed(client: Any, world: Any) -> None:
+    r = await client.delete("/api/v1/chains", headers=world.operator.headers)
+    assert r.status_code == 405 and r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_body_over_one_mebibyte_is_413(client: Any, world: Any) -> None:
+    big = {"name": "x" * (1024 * 1024 + 10)}
+    r = await client.post("/api/v1/enterprises", headers=world.operator.headers, json=big)
+    assert r.status_code == 413 and r.headers["content-type"].startswith(PROBLEM)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_enterprise(profile={"revenue": "5000000"}), "profile.revenue"),
+        (_enterprise(profile={"revenue": -1}), "profile.revenue"),
+        (_enterprise(profile={"employees": 1.5}), "profile.employees"),
+        (_enterprise(profile={"patent_industrialisation_rate": 1.5}), "profile.patent_industrialisation_rate"),
+        (_enterprise(profile={"certifications": ["zjtx", "zjtx"]}), "profile.certifications"),
+        (_enterprise(profile={"employees": 10, "rd_staff": 11}), "profile.rd_staff"),
+        (_enterprise(profile={"chain": "no_such_chain"}), "profile.chain"),
+        (_enterprise(profile={"consent_share": "yes"}), "profile.consent_share"),
+        (_enterprise(credit_code="91440300MA5FUTQ91X"), "credit_code"),
+        (_enterprise(credit_code="short"), "credit_code"),
+        (_enterprise(province="火星"), "province"),
+        (_enterprise(unexpected=1), "unexpected"),
+        (_enterprise(name=5), "name"),
+    ],
+)
+async def test_bad_enterprise_fields_are_named(client: Any, world: Any, db: Any, body: Any, field: str) -> None:
+    before = await db.fetchval("SELECT count(*) FROM organisations")
+    r = await client.post("/api/v1/enterprises", headers=world.operator.headers, json=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    problem = r.json()
+    assert any(e["field"] == field for e in problem["errors"]), problem
+    assert await db.fetchval("SELECT count(*) FROM organisations") == before
+
+
+async def test_nan_and_infinity_are_not_numbers(client: Any, world: Any) -> None:
+    for token in (b"NaN", b"Infinity", b"1e999"):
+        raw = b'{"name": "Test Co Ltd", "credit_code": "%s", "province": "44", "profile": {"revenue": %s}}' % (
+            credit_code().encode(),
+            token,
+        )
+        r = await client.post(
+            "/api/v1/enterprises", headers={**world.operator.headers, "content-type": "application/json"}, content=raw
+        )
+        assert r.status_code in (400, 422), (token, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_malformed_json_is_a_4xx_problem(client: Any, world: Any) -> None:
+    r = await client.post(
+        "/api/v1/enterprises", headers={**world.operator.headers, "content-type": "application/json"}, content=b"{"
+    )
+    assert r.status_code in (400, 422) and r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_duplicate_credit_code_is_409(client: Any, world: Any) -> None:
+    body = _enterprise()
+    assert (await client.post("/api/v1/enterprises", headers=world.operator.headers, json=body)).status_code == 201
+    r = await client.post("/api/v1/enterprises", headers=world.operator.headers, json=body)
+    assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM)
+
+
+def _patent(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"number": patent_number(), "title": "一种装置", "owner_name": "某公司",
+                            "filing_date": "2019-01-01", "legal_status": "pending"}  # fmt: skip
+    body.update(over)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_patent(number="201710601862.4"), "number"),
+        (_patent(number="2017106018"), "number"),
+        (_patent(filing_date="2999-01-01"), "filing_date"),
+        (_patent(filing_date="2019-13-01"), "filing_date"),
+        (_patent(grant_date="2018-01-01", legal_status="granted"), "grant_date"),
+        (_patent(legal_status="granted"), "grant_date"),
+        (_patent(claims_total=2, claims_independent=3), "claims_independent"),
+        (_patent(ipc_codes=["not an ipc"]), "ipc_codes[0]"),
+        (_patent(ipc_codes=["H01L"] * 101), "ipc_codes"),
+        (_patent(forward_citations=-1), "forward_citations"),
+        (_patent(family_offices=["US", "US"]), "family_offices"),
+        (_patent(owner_name=None), "owner"),
+        (_patent(owner="91440300MA5FUTQ91X"), "owner"),
+        (_patent(events=[{"kind": "pledge", "date": "2999-01-01"}]), "events[0].date"),
+        (_patent(events=[{"kind": "bribe", "date": "2020-01-01"}]), "events[0].kind"),
+    ],
+)
+async def test_bad_patent_fields_are_named(client: Any, world: Any, db: Any, body: Any, field: str) -> None:
+    body = {k: v for k, v in body.items() if v is not None}
+    r = await client.post("/api/v1/patents", headers=world.operator.headers, json=body)
+    assert r.status_code == 422, r.text
+    assert any(e["field"] == field for e in r.json()["errors"]), r.json()
+    assert await db.fetchval("SELECT count(*) FROM patents") == 0
+
+
+async def test_bad_query_parameters(client: Any, world: Any) -> None:
+    h = world.operator.headers
+    r = await client.get("/api/v1/patents?limit=0", headers=h)
+    assert r.status_code == 400 and r.headers["content-type"].startswith(PROBLEM)
+    assert any(e["field"] == "limit" for e in r.json()["errors"])
+    r = await client.get("/api/v1/patents?cursor=%%%garbage", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
+    r = await client.get("/api/v1/organisations?province=Atlantis", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "province"

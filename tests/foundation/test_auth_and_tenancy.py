@@ -43,8 +43,11 @@ async def test_pending_bank_gets_nothing_until_approved(client: Any, world: Any)
     assert (await client.get("/api/v1/chains", headers=h)).status_code == 403
     me = await client.get("/api/v1/me", headers=h)
     assert me.status_code == 200 and me.json()["status"] == "pending"
-    r = await client.post(f"/api/v1/organisations/{world.pending_bank.org.id}/approve",
-                          headers=world.operator.headers, json={"reason": "资料齐全"})  # fmt: skip
+    r = await client.post(
+        f"/api/v1/organisations/{world.pending_bank.org.id}/approve",
+        headers=world.operator.headers,
+        json={"reason": "资料齐全"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "active"
     # Approval clears this process's key cache, so the same key works at once.
     assert (await client.get("/api/v1/chains", headers=h)).status_code == 200
@@ -53,8 +56,9 @@ async def test_pending_bank_gets_nothing_until_approved(client: Any, world: Any)
 async def test_role_guards(client: Any, world: Any) -> None:
     for actor in (world.enterprise, world.bank, world.fund):
         assert (await client.get("/api/v1/organisations", headers=actor.headers)).status_code == 403
-        r = await client.post("/api/v1/organisations/" + str(world.bank.org.id) + "/approve",
-                              headers=actor.headers, json={})  # fmt: skip
+        r = await client.post(
+            "/api/v1/organisations/" + str(world.bank.org.id) + "/approve", headers=actor.headers, json={}
+        )
         assert r.status_code == 403 and r.headers["content-type"].startswith(PROBLEM)
     assert (await client.get("/api/v1/enterprises", headers=world.enterprise.headers)).status_code == 403
 
@@ -64,9 +68,17 @@ async def _seed_patents(client: Any, world: Any) -> dict[str, str]:
     for name in ("enterprise", "other_enterprise"):
         actor = getattr(world, name)
         number = patent_number()
-        r = await client.post("/api/v1/patents", headers=actor.headers, json={
-            "number": number, "title": "一种测试装置", "owner": actor.org.credit_code, "filing_date": "2020-01-01",
-            "legal_status": "pending"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/patents",
+            headers=actor.headers,
+            json={
+                "number": number,
+                "title": "一种测试装置",
+                "owner": actor.org.credit_code,
+                "filing_date": "2020-01-01",
+                "legal_status": "pending",
+            },
+        )
         assert r.status_code == 201, r.text
         numbers[name] = number
     return numbers
@@ -98,8 +110,9 @@ async def test_every_role_against_other_organisations(client: Any, world: Any) -
             r = await client.post(f"/api/v1/organisations/{org.id}/keys", headers=actor.headers, json={})
             assert r.status_code in (403, 404), (who, whose)
             if org.kind == "enterprise":
-                r = await client.patch(f"/api/v1/enterprises/{org.credit_code}", headers=actor.headers,
-                                       json={"revenue": 1.0})  # fmt: skip
+                r = await client.patch(
+                    f"/api/v1/enterprises/{org.credit_code}", headers=actor.headers, json={"revenue": 1.0}
+                )
                 assert r.status_code in (403, 404), (who, whose)
 
 
@@ -107,8 +120,9 @@ async def test_enterprise_lists_only_its_own_patents(client: Any, world: Any) ->
     numbers = await _seed_patents(client, world)
     r = await client.get("/api/v1/patents", headers=world.enterprise.headers)
     assert [p["number"] for p in r.json()["items"]] == [numbers["enterprise"]]
-    r = await client.get(f"/api/v1/patents?owner={world.other_enterprise.org.credit_code}",
-                         headers=world.enterprise.headers)  # fmt: skip
+    r = await client.get(
+        f"/api/v1/patents?owner={world.other_enterprise.org.credit_code}", headers=world.enterprise.headers
+    )
     assert r.status_code == 404
 
 

@@ -98,8 +98,13 @@ async def test_duplicate_credit_code_is_409(client: Any, world: Any) -> None:
 
 
 def _patent(**over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"number": patent_number(), "title": "一种装置", "owner_name": "某公司",
-                            "filing_date": "2019-01-01", "legal_status": "pending"}  # fmt: skip
+    body: dict[str, Any] = {
+        "number": patent_number(),
+        "title": "一种装置",
+        "owner_name": "某公司",
+        "filing_date": "2019-01-01",
+        "legal_status": "pending",
+    }
     body.update(over)
     return body
 

@@ -40,8 +40,11 @@ def test_bad_patent_numbers_are_rejected(value: str, fragment: str) -> None:
 
 def test_patent_check_digit_ten_is_x() -> None:
     # Find a 12-digit number whose weighted sum is 10 mod 11 and check it is written X.
-    number = next(make_patent_number(f"2019100{i:05d}") for i in range(100000) if
-                  make_patent_number(f"2019100{i:05d}").endswith("X"))  # fmt: skip
+    number = next(
+        make_patent_number(f"2019100{i:05d}")
+        for i in range(100000)
+        if make_patent_number(f"2019100{i:05d}").endswith("X")
+    )
     assert validate_patent_number(number.lower()) == number
 
 

@@ -8,8 +8,14 @@ from tests.factories import patent_number
 
 
 def _row(owner: str, **over: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"number": patent_number(), "title": "一种芯片封装结构", "owner": owner,
-                           "filing_date": "2019-03-01", "legal_status": "pending", "ipc_codes": ["H01L 23/31"]}  # fmt: skip
+    row: dict[str, Any] = {
+        "number": patent_number(),
+        "title": "一种芯片封装结构",
+        "owner": owner,
+        "filing_date": "2019-03-01",
+        "legal_status": "pending",
+        "ipc_codes": ["H01L 23/31"],
+    }
     row.update(over)
     return row
 
@@ -45,14 +51,22 @@ async def test_json_import_lands_good_rows_and_lists_bad_ones(client: Any, world
     result = r.json()
     assert result["received"] == 7 and result["imported"] == 2
     assert [(e["row"], e["errors"][0]["field"]) for e in result["rejected"]] == [
-        (2, "number"), (4, "filing_date"), (5, "owner"), (6, "number"), (7, "body")]  # fmt: skip
+        (2, "number"),
+        (4, "filing_date"),
+        (5, "owner"),
+        (6, "number"),
+        (7, "body"),
+    ]
     assert await db.fetchval("SELECT count(*) FROM patents") == 2
     assert await db.fetchval("SELECT count(*) FROM patent_events") == 1
     # Importing the same rows again: every row already exists, nothing changes.
     again = (await client.post("/api/v1/patents/import", headers=world.enterprise.headers, json=good)).json()
     assert again["imported"] == 0 and {e["errors"][0]["field"] for e in again["rejected"]} == {"number"}
-    upsert = await client.post("/api/v1/patents/import?mode=upsert", headers=world.enterprise.headers,
-                               json=[{**good[0], "title": "改名后的标题", "events": []}])  # fmt: skip
+    upsert = await client.post(
+        "/api/v1/patents/import?mode=upsert",
+        headers=world.enterprise.headers,
+        json=[{**good[0], "title": "改名后的标题", "events": []}],
+    )
     assert upsert.json()["imported"] == 1
     assert await db.fetchval("SELECT title FROM patents WHERE number = $1", good[0]["number"]) == "改名后的标题"
 
@@ -65,8 +79,11 @@ async def test_csv_import(client: Any, world: Any, db: Any) -> None:
         f"{n1},一种电池包壳体,{owner},2020-05-06,2020-11-01,granted,8,1,H01M 50/20;B60L 50/64,是\n"
         f"{n2},一种方法,{owner},2020-05-06,,granted,x,1,,true\n"
     )
-    r = await client.post("/api/v1/patents/import", headers={**world.enterprise.headers, "content-type": "text/csv"},
-                          content=csv_text.encode())  # fmt: skip
+    r = await client.post(
+        "/api/v1/patents/import",
+        headers={**world.enterprise.headers, "content-type": "text/csv"},
+        content=csv_text.encode(),
+    )
     result = r.json()
     assert result["imported"] == 1, result
     assert {e["errors"][0]["field"] for e in result["rejected"]} <= {"claims_total", "grant_date"}
@@ -75,8 +92,11 @@ async def test_csv_import(client: Any, world: Any, db: Any) -> None:
     )
     assert row["patent_type"] == "utility_model" and str(row["expiry_date"]) == "2030-05-06"
     assert row["ipc_codes"] == ["H01M 50/20", "B60L 50/64"] and "nev" in row["chain_codes"]
-    r = await client.post("/api/v1/patents/import", headers={**world.enterprise.headers, "content-type": "text/csv"},
-                          content=b"number,colour\n1,red\n")  # fmt: skip
+    r = await client.post(
+        "/api/v1/patents/import",
+        headers={**world.enterprise.headers, "content-type": "text/csv"},
+        content=b"number,colour\n1,red\n",
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "header"
 
 
@@ -99,8 +119,10 @@ async def test_listing_paginates_and_filters(client: Any, world: Any) -> None:
         "一种模型训练方法"
     ]
     assert len((await client.get("/api/v1/patents?ipc=H01L23", headers=h)).json()["items"]) == 7
-    assert len((await client.get("/api/v1/patents?filed_from=2014-01-01&filed_to=2016-12-31", headers=h)).json()[
-        "items"]) == 3  # fmt: skip
+    assert (
+        len((await client.get("/api/v1/patents?filed_from=2014-01-01&filed_to=2016-12-31", headers=h)).json()["items"])
+        == 3
+    )
     assert len((await client.get("/api/v1/patents?q=训练", headers=h)).json()["items"]) == 1
 
 
@@ -108,8 +130,11 @@ async def test_legal_events_and_patent_detail(client: Any, world: Any) -> None:
     owner = world.enterprise.org.credit_code
     row = _row(owner, legal_status="granted", grant_date="2021-02-02")
     assert (await client.post("/api/v1/patents", headers=world.enterprise.headers, json=row)).status_code == 201
-    r = await client.post(f"/api/v1/patents/{row['number']}/events", headers=world.enterprise.headers,
-                          json={"kind": "pledge", "date": "2022-03-04", "detail": {"bank": "某银行"}})  # fmt: skip
+    r = await client.post(
+        f"/api/v1/patents/{row['number']}/events",
+        headers=world.enterprise.headers,
+        json={"kind": "pledge", "date": "2022-03-04", "detail": {"bank": "某银行"}},
+    )
     assert r.status_code == 201
     detail = (await client.get(f"/api/v1/patents/{row['number']}", headers=world.operator.headers)).json()
     assert [(e["kind"], e["date"]) for e in detail["events"]] == [("pledge", "2022-03-04")]

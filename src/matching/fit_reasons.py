@@ -1,0 +1,201 @@
+"""Why a pushed row fits: the top reasons of chosen enterprise-institution pairs, in zh or en.
+
+Only rows that made a list are explained. Which reasons to show is decided for all pairs at once
+(a shared chain first, then the soft-score components by their weighted contribution); only the
+rendering of the chosen texts is a Python loop.
+
+Usage::
+
+    texts = explain_top(ents, insts, result, top, vocab, policy, lang="zh")
+    texts[i][r]   # reasons of row r on institution i's list
+"""
+
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.fit import FitResult, TopLists
+from matching.fit_inputs import STAGES, EnterpriseArrays, InstitutionArrays, Vocabulary
+from matching.fit_policy import FitPolicy
+from matching.i18n import Lang, Text
+
+_CHAIN, _TEXT, _AMOUNT, _VALUE, _GROWTH, _POOL, _STAGE = range(7)
+_YOU: Final = {"bank": Text("贵行", "your"), "vc_pe": Text("贵机构", "your"), "guidance_fund": Text("贵基金", "your")}
+_STAGE_NAMES: Final = {
+    "seed": Text("种子轮", "seed"),
+    "angel": Text("天使轮", "angel"),
+    "A": Text("A轮", "series A"),
+    "B": Text("B轮", "series B"),
+    "pre_ipo": Text("Pre-IPO", "pre-IPO"),
+}
+_POOL_NAMES: Final = {
+    "admitted": Text("专利产业化样板企业培育库在库企业", "in the patent-industrialisation cultivation pool"),
+    "graduated": Text("培育库出库企业，培育成效达标", "graduated from the cultivation pool with results"),
+}
+_TEMPLATES: Final = {
+    _CHAIN: Text("同属{chain}产业链", "in the {chain} chain you cover"),
+    _TEXT: Text(
+        "业务与专利贴合{you}关注方向（相似度{s:.2f}）", "business and patents close to your focus (similarity {s:.2f})"
+    ),
+    _AMOUNT: Text("融资需求{need} 在{you}{lo}-{hi}区间内", "financing need {need} within your {lo}-{hi} range"),
+    _VALUE: Text("专利价值度{v:.0f}分", "patent value degree {v:.0f}/100"),
+    _GROWTH: Text("营业收入增长{g:.0%}", "revenue up {g:.0%}"),
+    _STAGE: Text("发展阶段（{stage}）符合{you}投资阶段", "stage ({stage}) matches your stages"),
+}
+
+
+def _amount(yuan: float, lang: Lang, unit: bool = True) -> str:
+    """800万 / CNY 8m; without ``unit``: 200 / 2m (the first bound of a range)."""
+    if lang == "zh":
+        figure = f"{yuan / 10_000:.0f}" if yuan % 10_000 == 0 else f"{yuan / 10_000:.1f}"
+        return figure + ("万" if unit else "")
+    figure = f"{yuan / 1e6:,.0f}m" if yuan % 1e6 == 0 else f"{yuan / 1e6:,.2f}m"
+    return f"CNY {figure}" if unit else figure
+
+
+def reason_codes(
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    result: FitResult,
+    e_idx: npt.NDArray[np.int32],
+    i_idx: npt.NDArray[np.int32],
+    policy: FitPolicy,
+    k: int = 3,
+) -> npt.NDArray[np.int8]:
+    """Choose up to ``k`` reason codes per pair (``-1`` = none), best first, for all pairs at once."""
+    w = policy.weights
+    n_chain = insts.chain_ok.shape[0] - 1
+    contrib = np.zeros((e_idx.size, 7), np.float32)
+    shared = (ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T).any(axis=1)
+    contrib[:, _CHAIN] = np.where(insts.has_chains[i_idx] & shared, np.inf, 0.0)
+    contrib[:, _TEXT] = w.text * np.minimum(result.similarity[e_idx, i_idx] / policy.text.full_at, 1.0)
+    bounded = ~np.isnan(insts.amount_min[i_idx]) & ~np.isnan(insts.amount_max[i_idx]) & ~np.isnan(ents.need[e_idx])
+    dist = np.minimum(np.abs(ents.log_need[e_idx] - insts.amount_center[i_idx]) * insts.amount_inv_half[i_idx], 1.0)
+    fit = insts.amount_top[i_idx] - insts.amount_drop[i_idx] * dist
+    contrib[:, _AMOUNT] = np.where(bounded, w.amount * np.nan_to_num(fit), 0.0)
+    contrib[:, _VALUE : _POOL + 1] = ents.components[e_idx] * np.array([w.value, w.growth, w.pool], np.float32)
+    stage_hit = insts.stage_score[ents.stage[e_idx], i_idx] == 1.0
+    contrib[:, _STAGE] = np.where(stage_hit & (policy.stage_neutral_score < 1.0), w.stage, 0.0)
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :k].astype(np.int8)
+    picked = np.take_along_axis(contrib, order.astype(np.intp), axis=1)
+    order[picked <= 0] = -1
+    return order
+
+
+class _Renderer:
+    """Renders reason codes with templates and money strings resolved once per language."""
+
+    def __init__(self, vocab: Vocabulary, lang: Lang, chain_labels: Mapping[str, Text] | None) -> None:
+        self.lang = lang
+        self.tpl = {code: (t.zh if lang == "zh" else t.en) for code, t in _TEMPLATES.items()}
+        self.you = {kind: t.render(lang) for kind, t in _YOU.items()}
+        labels = chain_labels or {}
+        self.chains = [labels[c].render(lang) if c in labels else c for c in vocab.chains]
+        self.stages = [_STAGE_NAMES[s].render(lang) for s in STAGES]
+        self.pool = {status: t.render(lang) for status, t in _POOL_NAMES.items()}
+        self.money: dict[tuple[float, bool], str] = {}
+
+    def amount(self, yuan: float, unit: bool = True) -> str:
+        key = (yuan, unit)
+        if key not in self.money:
+            self.money[key] = _amount(yuan, self.lang, unit)
+        return self.money[key]
+
+    def render(self, code: int, kind: str, p: tuple[int, float, float, float, float, float, float, int, str]) -> str:
+        chain, sim, need, lo, hi, value, growth, stage, status = p
+        tpl = self.tpl.get(code, "")
+        if code == _CHAIN:
+            return tpl.format(chain=self.chains[chain])
+        if code == _TEXT:
+            return tpl.format(you=self.you[kind], s=sim)
+        if code == _AMOUNT:
+            return tpl.format(
+                you=self.you[kind],
+                need=self.amount(need),
+                lo=self.amount(lo, self.lang == "en"),
+                hi=self.amount(hi, self.lang == "zh"),
+            )
+        if code == _VALUE:
+            return tpl.format(v=value)
+        if code == _GROWTH:
+            return tpl.format(g=growth)
+        if code == _POOL:
+            return self.pool.get(status, status)
+        return tpl.format(you=self.you[kind], stage=self.stages[stage])
+
+
+def explain_pairs(
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    result: FitResult,
+    e_idx: npt.NDArray[np.int32],
+    i_idx: npt.NDArray[np.int32],
+    vocab: Vocabulary,
+    policy: FitPolicy,
+    lang: Lang = "zh",
+    k: int = 3,
+    chain_labels: Mapping[str, Text] | None = None,
+) -> list[list[str]]:
+    """Reasons for arbitrary enterprise-institution pairs (parallel index arrays), best first.
+
+    Args:
+        ents: Encoded enterprises.
+        insts: Encoded institutions.
+        result: The fit result the pairs come from.
+        e_idx: Enterprise row of each pair.
+        i_idx: Institution column of each pair.
+        vocab: The vocabulary used to encode (names the chains).
+        policy: The fit policy used to score.
+        lang: Language of the texts.
+        k: At most this many reasons per pair.
+        chain_labels: Display names of chain codes; the code itself is shown otherwise.
+
+    Returns:
+        One list of texts per pair.
+    """
+    codes = reason_codes(ents, insts, result, e_idx, i_idx, policy, k)
+    n_chain = len(vocab.chains)
+    chain = (
+        np.argmax(ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T, axis=1) if n_chain else e_idx * 0
+    )
+    columns = zip(
+        chain.tolist(),
+        result.similarity[e_idx, i_idx].tolist(),
+        ents.need[e_idx].tolist(),
+        insts.amount_min[i_idx].tolist(),
+        insts.amount_max[i_idx].tolist(),
+        ents.value_degree[e_idx].tolist(),
+        ents.growth[e_idx].tolist(),
+        ents.stage[e_idx].tolist(),
+        [ents.pool_status[e] or "" for e in e_idx.tolist()],
+        strict=True,
+    )
+    renderer = _Renderer(vocab, lang, chain_labels)
+    kinds = [insts.kinds[i] for i in i_idx.tolist()]
+    return [
+        [renderer.render(c, kind, params) for c in row if c >= 0]
+        for row, kind, params in zip(codes.tolist(), kinds, columns, strict=True)
+    ]
+
+
+def explain_top(
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    result: FitResult,
+    top: TopLists,
+    vocab: Vocabulary,
+    policy: FitPolicy,
+    lang: Lang = "zh",
+    k: int = 3,
+    chain_labels: Mapping[str, Text] | None = None,
+) -> list[list[list[str]]]:
+    """Reasons for every row of every institution's list: ``out[i][rank - 1]`` is a list of texts."""
+    rows, ranks = np.nonzero(top.enterprise >= 0)
+    e_idx = top.enterprise[rows, ranks]
+    texts = explain_pairs(ents, insts, result, e_idx, rows.astype(np.int32), vocab, policy, lang, k, chain_labels)
+    out: list[list[list[str]]] = [[] for _ in range(len(insts.ids))]
+    for i, reasons in zip(rows.tolist(), texts, strict=True):
+        out[i].append(reasons)
+    return out

@@ -74,7 +74,7 @@ class PatentBatch:
     product: NDArray[np.int64]  # patents sharing a product's royalty share an id; -1 = own product
     categorical: dict[str, I8]  # kind -> codes, keys CATEGORICAL_COLUMNS
     numeric: dict[str, F64]  # name -> values (NaN missing), keys NUMERIC_COLUMNS
-    declared: I8  # (n, 27), 0 = none
+    declared: I8  # (n, 27), 0 = none; Fortran order is fastest (one indicator's column is contiguous)
 
     def __post_init__(self) -> None:
         n = self.size
@@ -100,6 +100,20 @@ class PatentBatch:
     def size(self) -> int:
         """Number of patents."""
         return int(self.patent_type.shape[0])
+
+    def rows(self, start: int, stop: int) -> "PatentBatch":
+        """A view of rows ``start:stop`` (no copy)."""
+        cut = slice(start, stop)
+        return PatentBatch(
+            patent_type=self.patent_type[cut],
+            ipc_section=self.ipc_section[cut],
+            chain=self.chain[cut],
+            high_tech=self.high_tech[cut],
+            product=self.product[cut],
+            categorical={k: v[cut] for k, v in self.categorical.items()},
+            numeric={k: v[cut] for k, v in self.numeric.items()},
+            declared=self.declared[cut],
+        )
 
     def col(self, name: str) -> F64:
         """A numeric column by name."""
@@ -128,7 +142,7 @@ def empty_batch(n: int, patent_type: int = 1) -> PatentBatch:
         product=np.full(n, -1, np.int64),
         categorical={kind: np.zeros(n, np.int8) for kind in CATEGORICAL_COLUMNS},
         numeric={name: np.full(n, np.nan) for name in NUMERIC_COLUMNS},
-        declared=np.zeros((n, N_INDICATORS), np.int8),
+        declared=np.zeros((n, N_INDICATORS), np.int8, order="F"),  # column-major: one indicator is contiguous
     )
 
 

@@ -8,6 +8,7 @@ be tested on its own and runs over a million patents without a Python loop per p
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from valuation.batch import F64, I8, PatentBatch
 from valuation.codes import CHAIN_CODES, LABELS, PATENT_TYPES
@@ -93,21 +94,25 @@ def citations(b: PatentBatch, c: CoefficientSet) -> F64:
     year = b.col("filing_year")
     known = ~np.isnan(cited) & ~np.isnan(year) & (b.ipc_section > 0)
     cohort = np.where(known, np.nan_to_num(year).astype(np.int64) * 16 + b.ipc_section, -1)
-    pct, size = cohort_percentile(cohort, np.nan_to_num(cited))
+    pct, size = cohort_percentile(cohort, np.rint(np.nan_to_num(cited)).astype(np.int64))
     return np.where(known & (size >= rule.min_cohort), pct, log_score)
 
 
-def cohort_percentile(cohort: np.ndarray, value: F64) -> tuple[F64, np.ndarray]:
-    """Mid-rank percentile (0-100) of each value within its cohort, and the cohort's size.
+_VALUE_BITS = 31  # counts up to 2^31 - 1 share one int64 sort key with the cohort
 
-    Ties count half, so raising one value never lowers its percentile. Cohort ``-1`` is ignored
-    (size 0). Runs in one sort: O(n log n), no loop per cohort.
+
+def cohort_percentile(cohort: NDArray[np.int64], value: NDArray[np.int64]) -> tuple[F64, NDArray[np.int64]]:
+    """Mid-rank percentile (0-100) of each count within its cohort, and the cohort's size.
+
+    Ties count half, so raising one count never lowers its percentile. Cohort ``-1`` is ignored
+    (size 0). Runs in one sort of a combined int64 key: O(n log n), no loop per cohort.
     """
     n = value.shape[0]
     pct, size = np.full(n, np.nan), np.zeros(n, np.int64)
     if n == 0:
         return pct, size
-    order = np.lexsort((value, cohort))
+    value = np.clip(value, 0, (1 << _VALUE_BITS) - 1)
+    order = np.argsort(((cohort + 1) << _VALUE_BITS) | value)
     k, v = cohort[order], value[order]
     idx = np.arange(n)
     new_cohort = np.r_[True, k[1:] != k[:-1]]

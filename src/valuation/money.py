@@ -100,11 +100,12 @@ def growing_annuity(cf: F64, r: F64, g: F64, horizon: F64) -> F64:
     """Σ_{t=1..N} cf (1+g)^(t-1) / (1+r)^t + f x cf (1+g)^N / (1+r)^(N+1), N = ⌊n⌋, f = n - N."""
     whole = np.floor(horizon)
     frac = horizon - whole
+    grown, discount = (1.0 + g) ** whole, (1.0 + r) ** whole
     q = (1.0 + g) / (1.0 + r)
     near_one = np.abs(q - 1.0) < 1e-12
     safe = np.where(near_one, 0.5, q)  # avoids 0/0 where the limit N is used instead
-    annuity = np.where(near_one, whole, (1.0 - safe**whole) / (1.0 - safe)) / (1.0 + r)
-    tail = frac * (1.0 + g) ** whole / (1.0 + r) ** (whole + 1.0)
+    annuity = np.where(near_one, whole, (1.0 - grown / discount) / (1.0 - safe)) / (1.0 + r)
+    tail = frac * grown / (discount * (1.0 + r))
     pv: F64 = cf * (annuity + tail)
     return pv
 

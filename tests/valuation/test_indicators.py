@@ -108,7 +108,7 @@ def test_citations_percentile_within_a_full_cohort():
 
 def test_cohort_percentile_ties_and_cohorts():
     cohort = np.array([1, 1, 1, 2, 2, -1])
-    value = np.array([5.0, 5.0, 9.0, 1.0, 0.0, 3.0])
+    value = np.array([5, 5, 9, 1, 0, 3])
     pct, size = cohort_percentile(cohort, value)
     assert list(pct[:5]) == [25.0, 25.0, 100.0, 100.0, 0.0]
     assert list(size) == [3, 3, 3, 2, 2, 0]

@@ -113,3 +113,8 @@ async def world(db: Any) -> Any:
     from tests.factories import make_world
 
     return await make_world(db)
+
+
+@pytest.fixture
+async def world_codes(world: Any) -> dict[str, str]:
+    return {name: actor.org.credit_code for name, actor in world.all().items()}

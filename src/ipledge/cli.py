@@ -126,7 +126,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             await uvicorn.Server(config).serve()
         return 0
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown; the exit stack has run
+        print("ipledge stopped")
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

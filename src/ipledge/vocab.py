@@ -22,7 +22,7 @@ CreditCodeStr = Annotated[
     msgspec.Meta(
         pattern=r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}$",
         description="统一社会信用代码 (GB 32100-2015, with a valid check character)",
-        examples=["91440300MA5FUTQ91G"],
+        examples=["91440300MA5FUTQ91Q"],
     ),
 ]
 PatentNumberStr = Annotated[

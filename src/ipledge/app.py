@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from litestar import Litestar
@@ -13,6 +14,8 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from ipledge import __version__
 from ipledge.auth import ApiKeyMiddleware, KeyCache
@@ -23,8 +26,18 @@ from ipledge.observability import HealthController, request_context_middleware
 from ipledge.registry.api import CONTROLLERS as REGISTRY_CONTROLLERS
 from ipledge.settings import Settings, load_settings
 from ipledge.strict import strict_body
+from matching.api import CONTROLLERS as MATCHING_CONTROLLERS
+from roadshow.api import CONTROLLERS as ROADSHOW_CONTROLLERS
+from valuation.api import CONTROLLERS as VALUATION_CONTROLLERS
 
 _PUBLIC = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
+_SRC = Path(__file__).resolve().parents[1]
+#: Each domain keeps its HTML templates (printable reports, agendas) in ``<domain>/templates``.
+TEMPLATE_DIRS: list[Path | str] = [
+    _SRC / "valuation" / "templates",
+    _SRC / "matching" / "templates",
+    _SRC / "roadshow" / "templates",
+]
 
 
 def _openapi() -> OpenAPIConfig:
@@ -65,7 +78,13 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
 
     auth = DefineMiddleware(ApiKeyMiddleware, exclude=_PUBLIC)
     app = Litestar(
-        route_handlers=[HealthController, *REGISTRY_CONTROLLERS],
+        route_handlers=[
+            HealthController,
+            *REGISTRY_CONTROLLERS,
+            *VALUATION_CONTROLLERS,
+            *MATCHING_CONTROLLERS,
+            *ROADSHOW_CONTROLLERS,
+        ],
         lifespan=[lifespan],
         middleware=[auth],
         dependencies={
@@ -75,6 +94,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         before_request=strict_body,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
+        template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings}),
         debug=False,

@@ -160,8 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _domain_commands() -> list[Callable[[Any], None]]:
-    """Subcommands contributed by the domains (valuation, roadshow, worker)."""
-    return []
+    """Subcommands contributed by the domains (valuation, matching/worker, roadshow)."""
+    from matching.cli import register as matching
+    from roadshow.cli import register as roadshow
+    from valuation.cli import register as valuation
+
+    return [valuation, matching, roadshow]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

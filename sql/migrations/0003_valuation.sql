@@ -1,0 +1,2 @@
+-- valuation: tables of the valuation domain.
+SELECT 1;

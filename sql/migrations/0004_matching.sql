@@ -1,0 +1,2 @@
+-- matching: tables of the matching domain.
+SELECT 1;

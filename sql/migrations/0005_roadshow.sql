@@ -1,0 +1,2 @@
+-- roadshow: tables of the roadshow domain.
+SELECT 1;

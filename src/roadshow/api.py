@@ -1,0 +1,7 @@
+"""HTTP controllers of the roadshow domain (thin: validate, call the core and the store, return a Struct)."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+CONTROLLERS: list[type[Controller]] = []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import httpx
 from litestar import Litestar
@@ -33,7 +35,7 @@ from valuation.api import CONTROLLERS as VALUATION_CONTROLLERS
 _PUBLIC = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
 _SRC = Path(__file__).resolve().parents[1]
 #: Each domain keeps its HTML templates (printable reports, agendas) in ``<domain>/templates``.
-TEMPLATE_DIRS: list[Path | str] = [
+TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [
     _SRC / "valuation" / "templates",
     _SRC / "matching" / "templates",
     _SRC / "roadshow" / "templates",

@@ -2,22 +2,20 @@
 
 TF-IDF over character n-grams (2-3 by default) needs no Chinese word segmenter. Fit the model
 once on the corpus (enterprise texts and theses), keep it with its policy version, and embed
-texts when they change; :func:`similarity` then gives every thesis-enterprise cosine at once.
+texts when they change.
 
 Usage::
 
     model = fit_text_model(enterprise_texts + theses, policy.text)
-    sim = similarity(embed(model, theses), embed(model, enterprise_texts))   # (I, E) float32
+    ent_vectors, thesis_vectors = embed(model, enterprise_texts), embed(model, theses)
+    # cosine = ent_vectors @ thesis_vectors.T (rows are L2-normalised); matching.fit does this blockwise
 """
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.fit_policy import TextSettings
-
-Matrix = npt.NDArray[np.float32]
 
 
 class TextModel:
@@ -63,23 +61,6 @@ def fit_text_model(corpus: list[str], settings: TextSettings) -> TextModel:
 
 def embed(model: TextModel, texts: list[str]) -> sp.csr_matrix:
     """Embed texts as L2-normalised sparse TF-IDF rows (float32); an empty text is a zero row."""
-    if model.vectorizer is None:
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+    if model.vectorizer is None or not texts:
+        return sp.csr_matrix((len(texts), model.n_features), dtype=np.float32)
     return sp.csr_matrix(model.vectorizer.transform(texts), dtype=np.float32)
-
-
-def similarity(theses: sp.csr_matrix, enterprises: sp.csr_matrix) -> Matrix:
-    """Cosine similarity of every thesis with every enterprise text.
-
-    Both inputs are L2-normalised rows over the same vocabulary, so the cosine is the dot
-    product. The product is taken over the theses' vocabulary only: n-grams no thesis contains
-    add nothing to any cosine, and dropping them keeps the enterprise side small.
-
-    Returns:
-        A dense C-ordered ``(n_institutions, n_enterprises)`` float32 matrix in [0, 1].
-    """
-    used = np.flatnonzero(np.diff(theses.tocsc().indptr))
-    left = theses[:, used]
-    right = enterprises[:, used].T.tocsr()
-    out = np.asarray((left @ right).toarray(), dtype=np.float32)
-    return out

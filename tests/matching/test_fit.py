@@ -313,3 +313,15 @@ def test_reasons_skip_components_that_earned_nothing():
         ents, insts, result, np.array([0], np.int32), np.array([0], np.int32), vocab, DEFAULT_FIT_POLICY, k=7
     )
     assert len(reasons) == 1 and reasons[0].startswith("业务与专利贴合贵行关注方向")
+
+
+def test_empty_sides_give_empty_results():
+    *_, result = run([], [inst("b")])
+    assert result.scores.shape == (0, 1) and top_n(result, 5).count.tolist() == [0]
+    *_, result = run([ent("e")], [])
+    assert result.scores.shape == (1, 0) and top_n(result, 5).enterprise.shape == (0, 5)
+
+
+def test_blank_texts_do_not_break_the_text_model():
+    *_, result = run([ent("e", text="")], [inst("b", thesis="")])
+    assert result.similarity[0, 0] == 0.0 and np.isfinite(result.scores[0, 0])

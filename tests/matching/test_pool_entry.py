@@ -136,3 +136,37 @@ def test_verdict_is_unknown_exactly_when_a_single_fact_is_missing(rate, trademar
     assert (got["trademark"] == "unknown") == (trademark is None)
     assert (got["ip_management"] == "unknown") == (system is None)
     assert all(r.reason for r in evaluate_entry(facts, "广东", DEFAULT_POOL_POLICY, lang))
+
+
+def test_operator_override_makes_a_failed_criterion_satisfied():
+    from matching.entry import CriterionOverride, apply_overrides, entry_outcome
+
+    facts = msgspec.structs.replace(GOOD, owns_trademark=False, ip_management_system=None)
+    results = evaluate_entry(facts, "广东", DEFAULT_POOL_POLICY)
+    assert entry_outcome(results) == "ineligible"
+    note = "商标注册申请已受理，预计三个月内核准"
+    results = apply_overrides(results, [CriterionOverride(code="trademark", justification=note)])
+    assert entry_outcome(results) == "incomplete"
+    [tm] = [r for r in results if r.code == "trademark"]
+    assert tm.verdict == "fail" and tm.satisfied and tm.override_justification == note
+    results = apply_overrides(
+        results, [CriterionOverride(code="ip_management", justification="现场核查已建立制度文件")]
+    )
+    assert entry_outcome(results) == "eligible"
+    assert entry_outcome(evaluate_entry(GOOD, "广东", DEFAULT_POOL_POLICY)) == "eligible"
+
+
+def test_overrides_are_checked():
+    from matching.entry import CriterionOverride, apply_overrides
+
+    results = evaluate_entry(msgspec.structs.replace(GOOD, owns_trademark=False), "广东", DEFAULT_POOL_POLICY)
+    with pytest.raises(ValueError, match="nothing to override"):
+        apply_overrides(results, [CriterionOverride(code="rd_spend", justification="x" * 12)])
+    with pytest.raises(ValueError, match="unknown"):
+        apply_overrides(results, [CriterionOverride(code="nope", justification="x" * 12)])
+    with pytest.raises(ValueError, match="twice"):
+        apply_overrides(results, [CriterionOverride(code="trademark", justification="x" * 12)] * 2)
+    with pytest.raises(ValueError, match="justification"):
+        apply_overrides(results, [CriterionOverride(code="trademark", justification=" " * 12)])
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"code": "trademark", "justification": "short"}, CriterionOverride)

@@ -19,6 +19,10 @@ class TextSettings(msgspec.Struct, frozen=True, kw_only=True):
     #: A cosine at or above this gives the full text component.
     full_at: float = 0.35
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.ngram_min <= self.ngram_max or not 0 < self.full_at <= 1 or not 0 < self.max_df <= 1:
+            raise ValueError("text settings need 1 <= ngram_min <= ngram_max, 0 < full_at <= 1, 0 < max_df <= 1")
+
 
 class FitWeights(msgspec.Struct, frozen=True, kw_only=True):
     """Relative weights of the soft-score components (normalised to a 0-100 score)."""
@@ -29,6 +33,11 @@ class FitWeights(msgspec.Struct, frozen=True, kw_only=True):
     growth: float = 0.10
     pool: float = 0.10
     stage: float = 0.05
+
+    def __post_init__(self) -> None:
+        weights = self.as_tuple()
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError("fit weights must be non-negative and not all zero")
 
     def as_tuple(self) -> tuple[float, float, float, float, float, float]:
         """Weights in the order of :data:`matching.fit.COMPONENTS`."""

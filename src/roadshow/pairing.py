@@ -51,6 +51,10 @@ class PairingPolicy(msgspec.Struct, frozen=True, kw_only=True):
     #: Values are scaled to integers with this factor for the flow solver.
     resolution: int = 100
 
+    def __post_init__(self) -> None:
+        if self.floor_k < 0 or self.resolution < 1 or self.rank_horizon < 1:
+            raise ValueError("pairing policy needs floor_k >= 0, resolution >= 1 and rank_horizon >= 1")
+
 
 DEFAULT_PAIRING_POLICY = PairingPolicy()
 

@@ -325,3 +325,14 @@ def test_empty_sides_give_empty_results():
 def test_blank_texts_do_not_break_the_text_model():
     *_, result = run([ent("e", text="")], [inst("b", thesis="")])
     assert result.similarity[0, 0] == 0.0 and np.isfinite(result.scores[0, 0])
+
+
+def test_policy_rejects_meaningless_weights():
+    from matching.fit_policy import FitWeights, TextSettings
+
+    with pytest.raises(ValueError, match="weights"):
+        FitWeights(text=0, amount=0, value=0, growth=0, pool=0, stage=0)
+    with pytest.raises(ValueError, match="weights"):
+        FitWeights(text=-1)
+    with pytest.raises(ValueError, match="ngram"):
+        TextSettings(ngram_min=3, ngram_max=2)

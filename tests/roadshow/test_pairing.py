@@ -200,3 +200,8 @@ def test_larger_random_events_are_valid(event, data):
     result = pair(enterprises, investors, candidates, policy)
     check_valid(result, enterprises, investors, candidates)
     assert result.total_score == pytest.approx(sum(m.score for m in result.meetings))
+
+
+def test_policy_is_validated():
+    with pytest.raises(ValueError, match="floor_k"):
+        PairingPolicy(floor_k=-1)

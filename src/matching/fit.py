@@ -146,6 +146,8 @@ def top_n(result: FitResult, n: int, block_cols: int = 256) -> TopLists:
     Returns:
         Indices and scores, best first, padded with ``-1`` / ``-inf``.
     """
+    if n < 0:
+        raise ValueError(f"list length must be >= 0, got {n}")
     n_i = result.scores.shape[1]
     enterprise = np.full((n_i, n), -1, np.int32)
     score = np.full((n_i, n), -np.inf, np.float32)
@@ -165,6 +167,8 @@ def _best(row: npt.NDArray[np.float32], n: int) -> npt.NDArray[np.intp]:
     """Indices of the ``n`` best finite values of ``row``, best first, ties by lower index."""
     idx = np.flatnonzero(row > -np.inf)
     vals = row[idx]
+    if n == 0:
+        return idx[:0]
     if idx.size > n:
         cut = np.partition(vals, idx.size - n)[idx.size - n]
         above = idx[vals > cut]

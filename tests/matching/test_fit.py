@@ -336,3 +336,12 @@ def test_policy_rejects_meaningless_weights():
         FitWeights(text=-1)
     with pytest.raises(ValueError, match="ngram"):
         TextSettings(ngram_min=3, ngram_max=2)
+
+
+def test_zero_length_lists_and_empty_explanations():
+    vocab, _, ents, insts, result = run([ent("e1"), ent("e2")], [inst("b")])
+    assert top_n(result, 0).enterprise.shape == (1, 0)
+    with pytest.raises(ValueError):
+        top_n(result, -1)
+    empty = np.array([], np.int32)
+    assert explain_pairs(ents, insts, result, empty, empty, vocab, DEFAULT_FIT_POLICY) == []

@@ -2,7 +2,7 @@
 
 Pool rules (MISSION.md, MATCHING.md §1):
     ``facts.EnterpriseFacts`` → ``entry.evaluate_entry`` (ten criteria, pass/fail/unknown with
-    reasons) → ``entry.apply_overrides`` / ``entry.entry_outcome``; ``quota.decide_admission``
+    reasons) → ``override.apply_overrides`` / ``override.entry_outcome``; ``quota.decide_admission``
     (initial / supplement / refused); ``lifecycle.check_transition`` (state machine);
     ``progress.check_progress``, ``is_graduation_candidate``, ``is_withdrawal_candidate`` and the
     withdrawal reason codes. All thresholds live in ``policy.PoolPolicy`` (versioned data).

@@ -139,7 +139,7 @@ def test_verdict_is_unknown_exactly_when_a_single_fact_is_missing(rate, trademar
 
 
 def test_operator_override_makes_a_failed_criterion_satisfied():
-    from matching.entry import CriterionOverride, apply_overrides, entry_outcome
+    from matching.override import CriterionOverride, apply_overrides, entry_outcome
 
     facts = msgspec.structs.replace(GOOD, owns_trademark=False, ip_management_system=None)
     results = evaluate_entry(facts, "广东", DEFAULT_POOL_POLICY)
@@ -157,7 +157,7 @@ def test_operator_override_makes_a_failed_criterion_satisfied():
 
 
 def test_overrides_are_checked():
-    from matching.entry import CriterionOverride, apply_overrides
+    from matching.override import CriterionOverride, apply_overrides
 
     results = evaluate_entry(msgspec.structs.replace(GOOD, owns_trademark=False), "广东", DEFAULT_POOL_POLICY)
     with pytest.raises(ValueError, match="nothing to override"):
@@ -169,4 +169,4 @@ def test_overrides_are_checked():
     with pytest.raises(ValueError, match="justification"):
         apply_overrides(results, [CriterionOverride(code="trademark", justification=" " * 12)])
     with pytest.raises(msgspec.ValidationError):
-        msgspec.convert({"code": "trademark", "justification": "short"}, CriterionOverride)
+        msgspec.convert({"code": "trademark", "justification": "短"}, CriterionOverride)

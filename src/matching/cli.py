@@ -8,3 +8,4 @@ from typing import Any
 def register(sub: Any) -> None:
     """Add this domain's subcommands to the `ipledge` parser (`sub` is its subparsers object)."""
     del sub
+

@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -166,6 +167,18 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return _problem_response(request, status, detail, [], None, headers or None)
 
 
+def integrity_handler(
+    request: Request[Any, Any, Any], exc: asyncpg.IntegrityConstraintViolationError
+) -> Response[Problem]:
+    """A constraint the database caught and the code did not: a client error, never a 500."""
+    constraint = getattr(exc, "constraint_name", None) or getattr(exc, "column_name", None) or "body"
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return _problem_response(request, 409, f"重复的记录 / duplicate: {constraint}", [], "conflict")
+    log.warning("constraint violation", extra={"constraint": constraint, "sqlstate": exc.sqlstate})
+    field = FieldError(constraint, "违反数据约束 / violates a data constraint")
+    return _problem_response(request, 422, f"{constraint}: violates a data constraint", [field], "invalid-input")
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error", exc_info=exc)
     return _problem_response(request, 500, None, [], "internal")
@@ -175,6 +188,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     AppError: app_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
+    asyncpg.IntegrityConstraintViolationError: integrity_handler,
     Exception: internal_error_handler,
 }
 

@@ -15,7 +15,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from ipledge.context import request_id_var
-from ipledge.db.migrate import pending_migrations
+from ipledge.db.migrate import MigrationError, pending_migrations
 from ipledge.errors import PROBLEM_JSON
 
 log = logging.getLogger("ipledge.access")
@@ -86,7 +86,9 @@ class HealthController(Controller):
         try:
             async with state.pool.acquire(timeout=2) as conn:
                 pending = await pending_migrations(conn)
-        except Exception as exc:
+        except MigrationError as exc:
+            return _not_ready(f"migrations: {exc}")
+        except Exception as exc:  # any other failure means not ready
             return _not_ready(f"database unreachable: {type(exc).__name__}")
         if pending:
             return _not_ready(f"migrations pending: {', '.join(pending)}")

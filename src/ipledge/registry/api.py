@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -22,6 +23,8 @@ from ipledge.registry import service, store
 from ipledge.registry.importing import decode_csv_rows, decode_json_rows, validate_rows
 from ipledge.registry.pagination import decode_cursor, encode_cursor
 from ipledge.vocab import ChainCode
+
+CHAIN_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 OPERATOR = requires("operator")
 ANYONE = requires("operator", "enterprise", "bank", "fund")
@@ -335,6 +338,8 @@ class CatalogueController(Controller):
         code: FromPath[ChainCode],
         data: JSONBody[s.ChainUpsert],
     ) -> s.Chain:
+        if not CHAIN_CODE.match(code):
+            raise InvalidInput("code", "产业链代码须为小写字母开头的2-32位字母数字或下划线 / invalid chain code")
         async with pool.acquire() as conn, conn.transaction():
             await store.upsert_chain(conn, code, data)
             await store.audit(conn, principal, "chain.upserted", "chain", code)

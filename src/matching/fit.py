@@ -113,7 +113,12 @@ def score_matrix(
 
     Returns:
         Scores (``-inf`` where a gate fails), the gate mask and the text similarity.
+
+    Raises:
+        ValueError: If the arrays were encoded under another policy version.
     """
+    if not ents.policy_version == insts.policy_version == policy.version:
+        raise ValueError("enterprises, institutions and policy must share one policy version")
     n_e, n_i = len(ents.ids), len(insts.ids)
     out = FitResult(
         scores=np.empty((n_e, n_i), np.float32),

@@ -111,6 +111,7 @@ class EnterpriseArrays:
     static: F32  # per-enterprise part of the soft score (value, growth, pool), weights applied
     components: F32  # (E, 3) unweighted value, growth, pool components in [0, 1]
     text: sp.csr_matrix
+    policy_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class InstitutionArrays:
     grade_ok: B8  # (5, I)
     stage_score: F32  # (6, I) stage component
     text: sp.csr_matrix
+    policy_version: str
 
 
 def _bits(membership: F32) -> npt.NDArray[np.unsignedinteger[Any]] | None:
@@ -204,6 +206,7 @@ def encode_enterprises(
         static=static,
         components=components,
         text=embed(model, [p.text for p in profiles]),
+        policy_version=policy.version,
     )
 
 
@@ -279,4 +282,5 @@ def encode_institutions(
         grade_ok=grade_ok,
         stage_score=stage_score,
         text=embed(model, [c.thesis for c in criteria]),
+        policy_version=policy.version,
     )

@@ -345,3 +345,9 @@ def test_zero_length_lists_and_empty_explanations():
         top_n(result, -1)
     empty = np.array([], np.int32)
     assert explain_pairs(ents, insts, result, empty, empty, vocab, DEFAULT_FIT_POLICY) == []
+
+
+def test_arrays_encoded_under_another_policy_version_are_refused():
+    _, _, ents, insts, _ = run([ent("e")], [inst("b")])
+    with pytest.raises(ValueError, match="policy version"):
+        score_matrix(ents, insts, FitPolicy(version="2099.1"))

@@ -40,6 +40,14 @@ def _province(value: str | None) -> str | None:
     return code
 
 
+async def _review(
+    request: Request[Principal, Any, Any], pool: Pool, principal: Principal, org_id: uuid.UUID, action: str, reason: str
+) -> s.Organisation:
+    changed = await service.change_status(pool, principal, org_id, action, reason)
+    request.app.state.key_cache.clear()  # the new status applies to the organisation's keys at once
+    return changed
+
+
 class MeController(Controller):
     path = "/api/v1/me"
     tags = ["organisations"]
@@ -104,9 +112,7 @@ class OrganisationController(Controller):
         data: JSONBody[s.StatusChange],
     ) -> s.Organisation:
         """Approve a bank or fund (or reinstate a suspended organisation)."""
-        changed = await service.change_status(pool, principal, org_id, "approve", data.reason)
-        request.app.state.key_cache.clear()
-        return changed
+        return await _review(request, pool, principal, org_id, "approve", data.reason)
 
     @post("/{org_id:uuid}/reject", operation_id="rejectOrganisation", guards=[OPERATOR], status_code=200)
     async def reject(
@@ -117,9 +123,7 @@ class OrganisationController(Controller):
         org_id: FromPath[uuid.UUID],
         data: JSONBody[s.StatusChange],
     ) -> s.Organisation:
-        changed = await service.change_status(pool, principal, org_id, "reject", data.reason)
-        request.app.state.key_cache.clear()
-        return changed
+        return await _review(request, pool, principal, org_id, "reject", data.reason)
 
     @post("/{org_id:uuid}/suspend", operation_id="suspendOrganisation", guards=[OPERATOR], status_code=200)
     async def suspend(
@@ -130,9 +134,7 @@ class OrganisationController(Controller):
         org_id: FromPath[uuid.UUID],
         data: JSONBody[s.StatusChange],
     ) -> s.Organisation:
-        changed = await service.change_status(pool, principal, org_id, "suspend", data.reason)
-        request.app.state.key_cache.clear()
-        return changed
+        return await _review(request, pool, principal, org_id, "suspend", data.reason)
 
     @post("/{org_id:uuid}/keys", operation_id="createKey", guards=[ANYONE], summary="Create an API key (shown once)")
     async def create_key(

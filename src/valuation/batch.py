@@ -60,6 +60,7 @@ NUMERIC_COLUMNS: tuple[str, ...] = (
     "rd_cost",
     "cost_index",
     "fees",
+    "citation_percentile",
 )
 
 
@@ -192,6 +193,9 @@ class PatentFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rd_cost: Yuan | None = None
     cost_index: Annotated[float, msgspec.Meta(gt=0.0, le=100.0)] | None = None  # today's cost / historical
     fees: Yuan | None = None
+    # Forward-citation percentile within the cohort over the whole database (the service computes it
+    # from a stored cohort distribution); None = rank within the batch, as before.
+    citation_percentile: Annotated[float, msgspec.Meta(ge=0.0, le=100.0)] | None = None
     declared: dict[str, Declared] = msgspec.field(default_factory=dict)
 
 

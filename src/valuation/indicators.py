@@ -87,7 +87,10 @@ def originality(b: PatentBatch, c: CoefficientSet) -> F64:
 
 
 def citations(b: PatentBatch, c: CoefficientSet) -> F64:
-    """Percentile of forward citations within the cohort (filing year x IPC section); log scale otherwise."""
+    """Percentile of forward citations within the cohort (filing year x IPC section); log scale otherwise.
+
+    A precomputed ``citation_percentile`` (the cohort over the whole database) is used when given.
+    """
     cited = b.col("forward_citations")
     rule = c.rules.citations
     log_score = np.minimum(100.0, 100.0 * np.log1p(cited) / np.log1p(rule.log_full_count))
@@ -95,7 +98,10 @@ def citations(b: PatentBatch, c: CoefficientSet) -> F64:
     known = ~np.isnan(cited) & ~np.isnan(year) & (b.ipc_section > 0)
     cohort = np.where(known, np.nan_to_num(year).astype(np.int64) * 16 + b.ipc_section, -1)
     pct, size = cohort_percentile(cohort, np.rint(np.nan_to_num(cited)).astype(np.int64))
-    return np.where(known & (size >= rule.min_cohort), pct, log_score)
+    in_batch = np.where(known & (size >= rule.min_cohort), pct, log_score)
+    # A percentile over the whole database (precomputed by the service) wins over the batch's own cohorts.
+    given = b.col("citation_percentile")
+    return np.where(np.isnan(given) | np.isnan(cited), in_batch, given)
 
 
 _VALUE_BITS = 31  # counts up to 2^31 - 1 share one int64 sort key with the cohort

@@ -1,0 +1,283 @@
+"""SQL of the valuation domain. Functions take a connection so callers own the transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from typing import Any
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+
+from ipledge.db.types import Conn, OneConn
+from valuation.codes import CHAIN_CODES, N_INDICATORS
+from valuation.coefficients import CoefficientSet, default_coefficients
+from valuation.copybin import decode_rows
+from valuation.features import CHAINS_PARAM, FIELDS, NIL_OWNER, Histogram, features_sql
+from valuation.market import Transactions
+from valuation.schemas import CoefficientSetInfo, Transaction
+
+# --- coefficient sets -------------------------------------------------------------------------------
+
+_DEFAULT = default_coefficients()
+_decoded: dict[str, CoefficientSet] = {_DEFAULT.version: _DEFAULT}
+
+
+async def ensure_default_set(conn: Conn) -> None:
+    """Store the shipped set (2024.1) the first time it is needed."""
+    await conn.execute(
+        "INSERT INTO coefficient_sets (version, document, note) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+        _DEFAULT.version,
+        msgspec.to_builtins(_DEFAULT),
+        "shipped default (provisional)",
+    )
+
+
+async def active_version(conn: Conn) -> str:
+    """The version of the latest activation, else the shipped default."""
+    version: str | None = await conn.fetchval("SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1")
+    return version or _DEFAULT.version
+
+
+async def coefficient_set(conn: Conn, version: str) -> CoefficientSet | None:
+    """A stored set, decoded once per process (sets never change)."""
+    cached = _decoded.get(version)
+    if cached is not None:
+        return cached
+    raw = await conn.fetchval("SELECT document::text FROM coefficient_sets WHERE version = $1", version)
+    if raw is None:
+        return None
+    coeffs = msgspec.json.decode(raw, type=CoefficientSet)
+    _decoded[version] = coeffs
+    return coeffs
+
+
+async def active_coefficients(conn: Conn) -> CoefficientSet:
+    """The active coefficient set."""
+    version = await active_version(conn)
+    coeffs = await coefficient_set(conn, version)
+    return coeffs or _DEFAULT
+
+
+async def list_sets(conn: Conn) -> list[CoefficientSetInfo]:
+    active = await active_version(conn)
+    rows = await conn.fetch("SELECT version, note, created_at, created_by FROM coefficient_sets ORDER BY created_at")
+    return [
+        CoefficientSetInfo(r["version"], r["note"], r["version"] == active, r["created_at"], r["created_by"])
+        for r in rows
+    ]
+
+
+async def get_set_row(conn: Conn, version: str) -> Any:
+    return await conn.fetchrow(
+        "SELECT version, note, created_at, created_by, document::text AS document FROM coefficient_sets"
+        " WHERE version = $1",
+        version,
+    )
+
+
+async def insert_set(conn: Conn, coeffs: CoefficientSet, note: str, org: uuid.UUID) -> bool:
+    status = await conn.execute(
+        "INSERT INTO coefficient_sets (version, document, note, created_by) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (version) DO NOTHING",
+        coeffs.version,
+        msgspec.to_builtins(coeffs),
+        note,
+        org,
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def activate(conn: Conn, version: str, org: uuid.UUID) -> None:
+    await conn.execute("INSERT INTO coefficient_activations (version, activated_by) VALUES ($1, $2)", version, org)
+
+
+# --- enterprise facts ---------------------------------------------------------------------------------
+
+
+async def enterprise_standing(conn: Conn, org_id: uuid.UUID) -> tuple[bool, bool]:
+    """(withdrawn from the cultivation pool, under a violation report) for the risk flags.
+
+    The pool lives in the matching domain; until it exposes its state this reads only the registry's
+    ``violation_flags``. Matching extends this function (one public question: "has this enterprise
+    been withdrawn from the pool?") rather than valuation reaching into its tables.
+    """
+    flags = await conn.fetchval("SELECT violation_flags FROM enterprises WHERE organisation_id = $1", org_id)
+    return False, bool(flags)
+
+
+async def enterprise_row(conn: Conn, credit_code: str) -> Any:
+    return await conn.fetchrow(
+        "SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,"
+        " e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version"
+        " FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1",
+        credit_code,
+    )
+
+
+async def enterprise_by_id(conn: Conn, org_id: uuid.UUID) -> Any:
+    row = await conn.fetchrow("SELECT credit_code FROM organisations WHERE id = $1", org_id)
+    return None if row is None else await enterprise_row(conn, row["credit_code"].strip())
+
+
+async def registry_patents(conn: Conn, numbers: list[str]) -> dict[str, Any]:
+    rows = await conn.fetch(
+        "SELECT number, title, patent_type, legal_status, owner_id, owner_name, filing_date, grant_date, expiry_date,"
+        " fees_paid, claims_total, claims_independent, claim_types, ipc_codes, family_offices, forward_citations,"
+        " backward_citations, chain_codes, updated_at FROM patents WHERE number = ANY ($1)",
+        numbers,
+    )
+    return {r["number"]: r for r in rows}
+
+
+async def feature_rows(conn: Conn, as_of: dt.date, owner: uuid.UUID | None, numbers: list[str]) -> NDArray[np.void]:
+    """Feature rows of an enterprise's patents and of the other offered numbers (binary COPY)."""
+    buf = io.BytesIO()
+    await conn.copy_from_query(
+        features_sql("enterprise"),
+        as_of,
+        CHAINS_PARAM,
+        owner or uuid.UUID(NIL_OWNER),
+        numbers,
+        output=buf,
+        format="binary",
+    )
+    return decode_rows(buf.getbuffer(), FIELDS)
+
+
+# --- citation cohorts ---------------------------------------------------------------------------------
+
+
+async def refresh_cohorts(conn: Conn) -> int:
+    """Recount the forward-citation cohorts over the whole database (inside the caller's transaction)."""
+    from valuation.features import COHORTS_REFRESH_SQL
+
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('citation_cohorts'))")
+    await conn.execute("DELETE FROM citation_cohorts")
+    status = await conn.execute(COHORTS_REFRESH_SQL)
+    return int(status.split()[-1])
+
+
+async def cohort_histogram(conn: OneConn, years: list[int], sections: list[int]) -> Histogram:
+    """The stored cohorts of the given (year, section) pairs; refreshed first if never computed."""
+    query = (
+        "SELECT c.filing_year, c.ipc_section, c.citations, c.patents FROM citation_cohorts c"
+        " JOIN unnest($1::int[], $2::int[]) AS k(y, s) ON c.filing_year = k.y AND c.ipc_section = k.s"
+    )
+    rows = await conn.fetch(query, years, sections)
+    if not rows and years and not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM citation_cohorts)"):
+        async with conn.transaction():
+            await refresh_cohorts(conn)
+        rows = await conn.fetch(query, years, sections)
+    return _histogram(rows)
+
+
+def _histogram(rows: list[Any]) -> Histogram:
+    if not rows:
+        return Histogram.empty()
+    arr = np.array([(r[0], r[1], r[2], r[3]) for r in rows], dtype=np.int64)
+    return Histogram(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
+
+
+async def all_cohorts(conn: Conn) -> Histogram:
+    return _histogram(await conn.fetch("SELECT filing_year, ipc_section, citations, patents FROM citation_cohorts"))
+
+
+# --- market transactions ------------------------------------------------------------------------------
+
+_TX_COLUMNS = (
+    "id, kind, chain_code AS chain, transaction_date AS date, price::float8 AS price, revenue::float8 AS revenue,"
+    " patent_number, indicator_scores, note, created_at"
+)
+
+
+async def market_transactions(conn: Conn, as_of: dt.date, window_years: float) -> Transactions | None:
+    """The priced transactions usable at ``as_of`` (None when there are none)."""
+    rows = await conn.fetch(
+        "SELECT id::text, chain_code, transaction_date, price::float8, revenue::float8, indicator_scores"
+        " FROM market_transactions WHERE transaction_date <= $1 AND transaction_date >= $1 - $2::int",
+        as_of,
+        int(window_years * 366) + 1,
+    )
+    rows = [r for r in rows if r[1] in CHAIN_CODES]
+    if not rows:
+        return None
+    return Transactions(
+        ids=np.array([r[0] for r in rows]),
+        chain=np.array([CHAIN_CODES.index(r[1]) for r in rows], np.int16),
+        day=np.array([r[2].toordinal() for r in rows], np.int64),
+        price=np.array([r[3] for r in rows]),
+        revenue=np.array([r[4] for r in rows]),
+        scores=np.array([r[5] for r in rows], np.float64).reshape(len(rows), N_INDICATORS),
+    )
+
+
+async def insert_transaction(conn: Conn, values: tuple[Any, ...]) -> uuid.UUID:
+    tx_id: uuid.UUID = await conn.fetchval(
+        "INSERT INTO market_transactions (kind, chain_code, transaction_date, price, revenue, patent_number,"
+        " indicator_scores, note, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        *values,
+    )
+    return tx_id
+
+
+async def get_transaction(conn: Conn, tx_id: uuid.UUID) -> Transaction | None:
+    row = await conn.fetchrow(f"SELECT {_TX_COLUMNS} FROM market_transactions WHERE id = $1", tx_id)
+    return None if row is None else msgspec.convert(dict(row), Transaction)
+
+
+async def list_transactions(conn: Conn, chain: str | None, after: list[Any] | None, limit: int) -> list[Transaction]:
+    args: list[Any] = [chain, limit + 1]
+    where = "($1::text IS NULL OR chain_code = $1)"
+    if after is not None:
+        where += " AND (created_at, id) > ($3::timestamptz, $4::uuid)"
+        args += [dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])]
+    rows = await conn.fetch(
+        f"SELECT {_TX_COLUMNS} FROM market_transactions WHERE {where} ORDER BY created_at, id LIMIT $2", *args
+    )
+    return [msgspec.convert(dict(r), Transaction) for r in rows]
+
+
+# --- assessments --------------------------------------------------------------------------------------
+
+_SUMMARY = (
+    "a.id, o.credit_code AS enterprise, a.as_of, a.model_version, a.coefficient_version, a.patent_count,"
+    " a.requested_amount::float8 AS requested_amount, a.collateral_value::float8 AS collateral_value,"
+    " a.suggested_loan::float8 AS suggested_loan, a.suggested_term_months, a.created_at"
+)
+
+
+async def insert_assessment(conn: Conn, values: tuple[Any, ...]) -> tuple[uuid.UUID, dt.datetime]:
+    row = await conn.fetchrow(
+        "INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
+        " coefficient_version, patent_count, requested_amount, collateral_value, suggested_loan,"
+        " suggested_term_months, inputs, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        " RETURNING id, created_at",
+        *values,
+    )
+    assert row is not None
+    return row["id"], row["created_at"]
+
+
+async def get_assessment(conn: Conn, assessment_id: uuid.UUID, lang: str) -> Any:
+    return await conn.fetchrow(
+        "SELECT a.id, a.enterprise_id, a.created_by_org, a.created_at, a.inputs::text AS inputs,"
+        " (a.report -> $2::text)::text AS report FROM assessments a WHERE a.id = $1",
+        assessment_id,
+        lang,
+    )
+
+
+async def list_assessments(conn: Conn, enterprise_id: uuid.UUID, after: list[Any] | None, limit: int) -> list[Any]:
+    args: list[Any] = [enterprise_id, limit + 1]
+    where = "a.enterprise_id = $1"
+    if after is not None:
+        where += " AND (a.created_at, a.id) < ($3::timestamptz, $4::uuid)"
+        args += [dt.datetime.fromisoformat(after[0]), uuid.UUID(after[1])]
+    return await conn.fetch(
+        f"SELECT {_SUMMARY} FROM assessments a JOIN organisations o ON o.id = a.enterprise_id"
+        f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT $2",
+        *args,
+    )

@@ -28,6 +28,7 @@ from ipledge.observability import HealthController, request_context_middleware
 from ipledge.registry.api import CONTROLLERS as REGISTRY_CONTROLLERS
 from ipledge.settings import Settings, load_settings
 from ipledge.strict import strict_body
+from ipledge.webhooks.api import CONTROLLERS as WEBHOOK_CONTROLLERS
 from matching.api import CONTROLLERS as MATCHING_CONTROLLERS
 from roadshow.api import CONTROLLERS as ROADSHOW_CONTROLLERS
 from valuation.api import CONTROLLERS as VALUATION_CONTROLLERS
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *VALUATION_CONTROLLERS,
             *MATCHING_CONTROLLERS,
             *ROADSHOW_CONTROLLERS,
+            *WEBHOOK_CONTROLLERS,
         ],
         lifespan=[lifespan],
         middleware=[auth],

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
+import msgspec
+
 from ipledge.db.embedded import EmbeddedPostgres
 from ipledge.db.migrate import MigrationError, migrate
 from ipledge.db.runtime import open_database
@@ -133,6 +135,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from ipledge.webhooks.worker import run_worker
+
+    if args.concurrency:
+        settings = msgspec.structs.replace(settings, worker_concurrency=args.concurrency)
+
+    async def action(pool: Pool) -> int:
+        await run_worker(pool, settings)
+        return 0
+
+    return _run_with_pool(settings, action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ipledge", description="ipledge — 专利质押评估、培育库推送与一月一链路演")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke an API key")
     revoke.add_argument("key_id")
     revoke.set_defaults(func=cmd_keys_revoke)
+    worker = sub.add_parser("worker", help="deliver webhooks and run scheduled push runs (until SIGTERM/SIGINT)")
+    worker.add_argument("--concurrency", type=int, help="deliveries in flight at once (IPLEDGE_WORKER_CONCURRENCY)")
+    worker.set_defaults(func=cmd_worker)
     for register in _domain_commands():
         register(sub)
     return parser

@@ -30,6 +30,9 @@ EVENT_TYPES: Final = (
     "roadshow.agenda.published",
 )
 
+#: Workers LISTEN here; a commit that queued messages wakes them at once.
+NOTIFY_CHANNEL: Final = "ipledge_webhooks"
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -79,7 +82,7 @@ async def enqueue(
     )
     if event_id is None:
         return None
-    await conn.execute(
+    inserted = await conn.execute(
         "INSERT INTO webhook_messages (event_id, endpoint_id, organisation_id, event_type, next_attempt_at)"
         " SELECT $1, e.id, e.organisation_id, $3, $4 FROM webhook_endpoints e"
         " WHERE e.organisation_id = $2 AND e.enabled AND $3 = ANY (e.event_types)",
@@ -88,4 +91,11 @@ async def enqueue(
         event_type,
         now,
     )
+    if inserted != "INSERT 0 0":
+        await wake_workers(conn)
     return event_id
+
+
+async def wake_workers(conn: Conn) -> None:
+    """Tell idle workers there is work (delivered when the caller's transaction commits)."""
+    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")

@@ -38,12 +38,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     risk_free_rate: Fraction = 0.025
     demo_seed: int = 20240101
     public_base_url: str = "http://127.0.0.1:8000"
+    schedule_poll: Annotated[float, msgspec.Meta(gt=0.0)] = 60.0
+    """Seconds between the worker's checks for due scheduled push runs."""
+    webhook_retry_delays: str = ""
+    """Comma-separated retry delays in seconds; empty = the standard schedule (5 s … 10 h)."""
+    webhook_timeout: Annotated[float, msgspec.Meta(gt=0.0, le=15.0)] = 15.0
+    """A delivery not answered with a 2xx within this many seconds has failed."""
+    webhook_lease: Annotated[float, msgspec.Meta(gt=0.0)] = 60.0
+    """How long a worker's claim on a delivery lasts; must exceed webhook_timeout."""
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 64
+    worker_poll: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
+    """Seconds an idle worker waits for work before it looks again (it is also woken by NOTIFY)."""
 
     def __post_init__(self) -> None:
         if self.db_pool_min > self.db_pool_max:
             raise msgspec.ValidationError("IPLEDGE_DB_POOL_MIN must not exceed IPLEDGE_DB_POOL_MAX")
         if self.database_url is not None and not self.database_url.startswith(("postgres://", "postgresql://")):
             raise msgspec.ValidationError("DATABASE_URL must be a postgresql:// URL")
+        if self.webhook_lease <= self.webhook_timeout:
+            raise msgspec.ValidationError("IPLEDGE_WEBHOOK_LEASE must exceed IPLEDGE_WEBHOOK_TIMEOUT")
 
     @property
     def data_path(self) -> Path:

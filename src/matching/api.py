@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller
 
-CONTROLLERS: list[type[Controller]] = []
+from matching.api_institutions import CONTROLLERS as INSTITUTIONS
+from matching.api_pool import CONTROLLERS as POOL
+
+CONTROLLERS: list[type[Controller]] = [*POOL, *INSTITUTIONS]

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from ipledge.db.types import Conn
-from matching.fit_inputs import EnterpriseProfile, InstitutionCriteria
+from matching.fit_inputs import EnterpriseProfile, InstitutionCriteria, InstitutionKind
 from matching.i18n import Text
 
 log = logging.getLogger("matching")
@@ -98,7 +98,7 @@ async def load_profiles(
 
 def _criteria(row: asyncpg.Record) -> InstitutionCriteria:
     if row["version"] is None:  # no registered criteria: open on every side
-        kind = "bank" if row["org_kind"] == "bank" else "vc_pe"
+        kind: InstitutionKind = "bank" if row["org_kind"] == "bank" else "vc_pe"
         return InstitutionCriteria(id=str(row["id"]), name=row["name"], kind=kind)
     return InstitutionCriteria(
         id=str(row["id"]),

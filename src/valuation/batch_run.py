@@ -158,7 +158,9 @@ class BatchRunner:
             available = len(self.buffer) // size
             if available == 0:
                 return
-            owners = np.frombuffer(self.buffer, dtype=self.dtype, count=available)["owner"]
+            view = np.frombuffer(self.buffer, dtype=self.dtype, count=available)
+            owners = view["owner"].copy()
+            del view  # release the export so the buffer can shrink
             end = chunk_end(owners, self.chunk, final)
             if end == 0:
                 return
@@ -193,6 +195,21 @@ class BatchRunner:
         if self.pause:
             await asyncio.sleep(self.pause)
 
+    async def _stream(
+        self, reader: Any, owner: uuid.UUID | None, number: str | None, chain: str | None, province: str | None
+    ) -> None:
+        await reader.copy_from_query(
+            features_sql("batch"),
+            self.run.as_of,
+            CHAINS_PARAM,
+            chain,
+            province,
+            owner,
+            number,
+            output=self._sink,
+            format="binary",
+        )
+
     async def execute(self, chain: str | None, province: str | None) -> None:
         """Stream from the checkpoint to the end, then mark the run completed."""
         async with self.pool.acquire() as reader, self.pool.acquire() as writer:
@@ -201,17 +218,11 @@ class BatchRunner:
                 "SELECT checkpoint_owner, checkpoint_number FROM valuation_runs WHERE id = $1", self.run.id
             )
             assert ck is not None
-            await reader.copy_from_query(
-                features_sql("batch"),
-                self.run.as_of,
-                CHAINS_PARAM,
-                chain,
-                province,
-                ck["checkpoint_owner"],
-                ck["checkpoint_number"],
-                output=self._sink,
-                format="binary",
-            )
+            try:
+                await self._stream(reader, ck["checkpoint_owner"], ck["checkpoint_number"], chain, province)
+            except BaseException:
+                reader.terminate()  # a COPY abandoned mid-stream would otherwise wait out the command timeout
+                raise
             if len(self.buffer) >= len(TRAILER) and self.buffer[-len(TRAILER) :] == TRAILER:
                 del self.buffer[-len(TRAILER) :]
             await self._drain(final=True)

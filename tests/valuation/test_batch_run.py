@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 import time
 from typing import Any
@@ -163,28 +162,30 @@ async def test_killed_batch_process_resumes_without_gaps_or_duplicates(db: Any, 
     await seed_patents(db, world)
     env = {**os.environ, "DATABASE_URL": db_url, "IPLEDGE_LOG_LEVEL": "ERROR"}
     cmd = [sys.executable, "-m", "ipledge.cli", "valuation", "batch", "--chunk", "20", "--quiet"]
-    proc = subprocess.Popen([*cmd, "--pause-ms", "300"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, "--pause-ms", "300", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 30
         done = 0
-        while time.monotonic() < deadline and done < 40:
+        while time.monotonic() < deadline and done < 40 and proc.returncode is None:
             done = await db.fetchval("SELECT coalesce(max(done), 0) FROM valuation_runs")
-            if proc.poll() is not None:
-                break
             await asyncio.sleep(0.05)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        assert proc.returncode is None, "the batch finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)  # a real crash: no cleanup, no rollback handler in the process
+        await asyncio.wait_for(proc.wait(), 10)
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
-            proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+            await proc.wait()
     run_id, done, written, status = await state(db)
     assert status == "running" and written == done and 40 <= done < N
     await assert_prefix(db, run_id, done)
-    finished = subprocess.run([*cmd, "--resume"], env=env, capture_output=True, timeout=120)
-    assert finished.returncode == 0, finished.stderr
-    assert f"run {run_id}: {N} of {N}".encode() in finished.stdout
+    resumed = await asyncio.create_subprocess_exec(
+        *cmd, "--resume", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(resumed.communicate(), 120)
+    assert resumed.returncode == 0, err
+    assert f"run {run_id}: {N} of {N}".encode() in out
     assert await state(db) == (run_id, N, N, "completed")
+    await assert_prefix(db, run_id, N)

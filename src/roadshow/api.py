@@ -27,7 +27,7 @@ ANYONE = requires("operator", "enterprise", "bank", "fund")
 INVESTOR = requires("operator", "bank", "fund")
 ENTERPRISE = requires("operator", "enterprise")
 #: The HTTP solve endpoint caps the time limit (the CLI does not).
-HTTP_MAX_TIME_LIMIT_S = 120.0
+HTTP_MAX_TIME_LIMIT_S = 30.0
 DEFAULT_TIME_LIMIT_S = 10.0
 
 EventId = FromPath[uuid.UUID]
@@ -430,7 +430,7 @@ class SolveController(Controller):
     async def solve(self, data: JSONBody[Problem]) -> Result:
         """Solve a B2B meeting-scheduling problem (ROADSHOW.md §4); malformed problems get 422 naming the field.
 
-        The time limit is the problem's ``time_limit_s`` (default 10 s, at most 120 s over HTTP).
+        The time limit is the problem's ``time_limit_s`` (default 10 s, at most 30 s over HTTP; the CLI has no cap).
         """
         try:
             validate(data)

@@ -7,14 +7,22 @@ from typing import Any
 
 import msgspec
 
-from ipledge.errors import Conflict, InvalidInput, msgspec_field_error
+from ipledge.errors import AppError, Conflict, InvalidInput, msgspec_field_error
 from roadshow.scheduling.checker import check_schedule, count_breaks
 from roadshow.scheduling.contract import ParticipantBreaks, Problem, Result, ScheduledMeeting, decode_problem
 from roadshow.scheduling.validate import ProblemError, validate
 
 
+class SchedulerUnavailable(AppError):
+    status = 503
+    slug = "scheduler-unavailable"
+
+
 def _core() -> Any:
-    return importlib.import_module("roadshow.scheduling")
+    core = importlib.import_module("roadshow.scheduling")
+    if not hasattr(core, "solve"):
+        raise SchedulerUnavailable("排期求解器暂不可用 / the scheduler is not available")
+    return core
 
 
 def check(problem: Problem) -> None:

@@ -16,7 +16,6 @@ from valuation.batch import PatentBatch
 from valuation.codes import CHAIN_CODES, GRADES, INDICATOR_INDEX, INDICATORS, LABELS, PATENT_TYPES
 from valuation.coefficients import CoefficientSet
 from valuation.degree import SOURCES, indicator_weights
-from valuation.features import Histogram, rows_to_batch
 from valuation.market import MarketResult, Transactions, market_value_one
 from valuation.pipeline import BatchValuation, value_batch
 from valuation.pledge import GATES, PledgeAssessment, PledgeEnterprise, PledgePatent, PledgeRequest, assess_pledge
@@ -88,22 +87,21 @@ class Valued:
 
 
 def value_offered(
+    batch: PatentBatch,
     rows: NDArray[np.void],
-    histogram: Histogram,
+    gates: dict[str, NDArray[np.uint8]],
     offers: list[PatentOffer],
     as_of: dt.date,
     coeffs: CoefficientSet,
     transactions: Transactions | None,
 ) -> Valued:
-    """Value the feature rows (the enterprise's patents and the offered ones) in one batch."""
-    batch = rows_to_batch(rows, histogram, coeffs.rules.citations.min_cohort)
-    numbers = [n.decode() for n in rows["number"]]
-    index = {number: i for i, number in enumerate(numbers)}
+    """Value the enterprise's patents and the offered ones in one batch, with the offers' declarations."""
+    index = {n.decode(): i for i, n in enumerate(rows["number"])}
     for offer in offers:
         apply_offer(batch, index[offer.number], offer)
     valuation = value_batch(batch, as_of, coeffs, "pledge", transactions)
-    gates = {k: rows[k] for k in ("already_pledged", "pending_invalidation", "ownership_dispute", "fees_paid")}
-    return Valued(batch, valuation, index, gates)
+    gate_facts = {**gates, "fees_paid": rows["fees_paid"]}
+    return Valued(batch, valuation, index, gate_facts)
 
 
 def _opt(x: float) -> float | None:

@@ -26,7 +26,19 @@ from ipledge.db.types import Pool
 from valuation import store
 from valuation.coefficients import CoefficientSet
 from valuation.copybin import HEADER, TRAILER, decode_rows, encode_rows, numeric_18_2, row_dtype
-from valuation.features import CHAINS_PARAM, FIELDS, NIL_OWNER, Histogram, features_sql, rows_to_batch
+from valuation.features import (
+    CHAINS_PARAM,
+    COUNT_SQL,
+    ENTERPRISE_FIELDS,
+    EVENT_FIELDS,
+    NIL_OWNER,
+    PATENT_FIELDS,
+    SideTables,
+    enterprises_sql,
+    events_sql,
+    patents_sql,
+    rows_to_batch,
+)
 from valuation.market import Transactions
 from valuation.pipeline import MODEL_VERSION, value_batch
 
@@ -121,14 +133,18 @@ def chunk_end(owner: NDArray[np.void], chunk: int, final: bool) -> int:
 
 
 class BatchRunner:
-    """Streams, values and writes one run; see the module docstring."""
+    """Streams, values and writes one run; see the module docstring.
+
+    The COPY reader only cuts whole-owner chunks and queues them (at most two ahead); a second task
+    values each chunk in a worker thread and writes it, so reading, computing and writing overlap.
+    """
 
     def __init__(
         self,
         pool: Pool,
         run: RunInfo,
         coeffs: CoefficientSet,
-        histogram: Histogram,
+        side: SideTables,
         transactions: Transactions | None,
         chunk: int,
         progress: Callable[[int, int], None] | None = None,
@@ -136,13 +152,14 @@ class BatchRunner:
         pause: float = 0.0,
     ) -> None:
         self.pool, self.run, self.coeffs = pool, run, coeffs
-        self.histogram, self.transactions, self.chunk = histogram, transactions, chunk
+        self.side, self.transactions, self.chunk = side, transactions, chunk
         self.progress, self.fail_after_chunks, self.pause = progress, fail_after_chunks, pause
-        self.dtype = row_dtype(FIELDS)
+        self.dtype = row_dtype(PATENT_FIELDS)
         self.buffer = bytearray()
         self.header_seen = False
         self.chunks_written = 0
-        self.writer: Any = None
+        self.queue: asyncio.Queue[NDArray[np.void] | None] = asyncio.Queue(maxsize=2)
+        self.unowned = False
 
     async def _sink(self, data: bytes) -> None:
         self.buffer += data
@@ -164,21 +181,23 @@ class BatchRunner:
             end = chunk_end(owners, self.chunk, final)
             if end == 0:
                 return
-            rows = decode_rows(bytes(self.buffer[: end * size]), FIELDS)
+            rows = decode_rows(bytes(self.buffer[: end * size]), PATENT_FIELDS)
             del self.buffer[: end * size]
-            await self._write_chunk(rows)
+            await self.queue.put(rows)
 
-    async def _write_chunk(self, rows: NDArray[np.void]) -> None:
-        batch = rows_to_batch(rows, self.histogram, self.coeffs.rules.citations.min_cohort)
-        v = await asyncio.to_thread(value_batch, batch, self.run.as_of, self.coeffs, "pledge", self.transactions)
-        payload = HEADER + encode_results(self.run.id, rows["number"], v) + TRAILER
-        last_owner = uuid.UUID(bytes=bytes(rows["owner"][-1]))
+    async def _writer(self, conn: Any) -> None:
+        while (rows := await self.queue.get()) is not None:
+            await self._write_chunk(conn, rows)
+
+    async def _write_chunk(self, conn: Any, rows: NDArray[np.void]) -> None:
+        payload = await asyncio.to_thread(self._compute, rows)
+        last_owner = uuid.UUID(bytes=bytes(rows["owner"][-1]))  # the nil owner marks the unowned phase
         last_number = rows["number"][-1].decode()
-        async with self.writer.transaction():
-            await self.writer.copy_to_table(
+        async with conn.transaction():
+            await conn.copy_to_table(
                 "patent_valuations", source=io.BytesIO(payload), columns=RESULT_COLUMNS, format="binary"
             )
-            await self.writer.execute(
+            await conn.execute(
                 "UPDATE valuation_runs SET done = done + $2, chunks = chunks + 1, checkpoint_owner = $3,"
                 " checkpoint_number = $4, updated_at = now() WHERE id = $1",
                 self.run.id,
@@ -195,39 +214,45 @@ class BatchRunner:
         if self.pause:
             await asyncio.sleep(self.pause)
 
-    async def _stream(
-        self, reader: Any, owner: uuid.UUID | None, number: str | None, chain: str | None, province: str | None
-    ) -> None:
-        await reader.copy_from_query(
-            features_sql("batch"),
-            self.run.as_of,
-            CHAINS_PARAM,
-            chain,
-            province,
-            owner,
-            number,
-            output=self._sink,
-            format="binary",
-        )
+    def _compute(self, rows: NDArray[np.void]) -> bytes:
+        batch, _ = rows_to_batch(rows, self.side, self.run.as_of, self.coeffs.rules.citations.min_cohort)
+        v = value_batch(batch, self.run.as_of, self.coeffs, "pledge", self.transactions)
+        return HEADER + encode_results(self.run.id, rows["number"], v) + TRAILER
 
-    async def execute(self, chain: str | None, province: str | None) -> None:
-        """Stream from the checkpoint to the end, then mark the run completed."""
-        async with self.pool.acquire() as reader, self.pool.acquire() as writer:
-            self.writer = writer
-            ck = await writer.fetchrow(
-                "SELECT checkpoint_owner, checkpoint_number FROM valuation_runs WHERE id = $1", self.run.id
-            )
-            assert ck is not None
-            try:
-                await self._stream(reader, ck["checkpoint_owner"], ck["checkpoint_number"], chain, province)
-            except BaseException:
-                reader.terminate()  # a COPY abandoned mid-stream would otherwise wait out the command timeout
-                raise
+    async def _read(self, reader: Any, chain: str | None, province: str | None, owner: Any, number: Any) -> None:
+        phases = [] if owner == uuid.UUID(NIL_OWNER) else [("owned", owner, number)]
+        phases.append(("unowned", None, number if owner == uuid.UUID(NIL_OWNER) else None))
+        for kind, after_owner, after_number in phases:
+            self.buffer.clear()
+            self.header_seen = False
+            await reader.copy_from_query(
+                patents_sql(kind), self.run.as_of, CHAINS_PARAM, chain, province, after_owner, after_number,
+                output=self._sink, format="binary",
+            )  # fmt: skip
             if len(self.buffer) >= len(TRAILER) and self.buffer[-len(TRAILER) :] == TRAILER:
                 del self.buffer[-len(TRAILER) :]
             await self._drain(final=True)
             if self.buffer:
                 raise RuntimeError("binary COPY stream ended inside a row")
+        await self.queue.put(None)
+
+    async def execute(self, chain: str | None, province: str | None) -> None:
+        """Stream from the checkpoint to the end, then mark the run completed."""
+        async with self.pool.acquire() as reader, self.pool.acquire() as writer:
+            ck = await writer.fetchrow(
+                "SELECT checkpoint_owner, checkpoint_number FROM valuation_runs WHERE id = $1", self.run.id
+            )
+            assert ck is not None
+            read = asyncio.ensure_future(self._read(reader, chain, province, ck[0], ck[1]))
+            write = asyncio.ensure_future(self._writer(writer))
+            try:
+                await asyncio.gather(read, write)
+            except BaseException:
+                for task in (read, write):
+                    task.cancel()
+                await asyncio.gather(read, write, return_exceptions=True)
+                reader.terminate()  # a COPY abandoned mid-stream would otherwise wait out the command timeout
+                raise
             await writer.execute(
                 "UPDATE valuation_runs SET status = 'completed', finished_at = now(), updated_at = now() WHERE id = $1",
                 self.run.id,
@@ -254,7 +279,7 @@ async def start_or_resume(
         async with conn.transaction():
             await store.ensure_default_set(conn)
             await store.refresh_cohorts(conn)
-        total = await conn.fetchval(features_sql("count"), day, CHAINS_PARAM, chain, province, None, None)
+        total = await conn.fetchval(COUNT_SQL, day, CHAINS_PARAM, chain, province, None, None)
         run_id = await conn.fetchval(
             "INSERT INTO valuation_runs (chain_code, province_code, as_of, coefficient_version, model_version,"
             " chunk_size, total) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -289,9 +314,11 @@ async def run_batch(
     async with pool.acquire() as conn:
         coeffs = await store.coefficient_set(conn, run.coefficient_version)
         assert coeffs is not None
-        histogram = await store.all_cohorts(conn)
+        events = await store.copy_rows(conn, events_sql(False), EVENT_FIELDS, run.as_of)
+        enterprises = await store.copy_rows(conn, enterprises_sql(False), ENTERPRISE_FIELDS, CHAINS_PARAM)
+        side = SideTables.build(events, enterprises, await store.medians(conn), await store.all_cohorts(conn))
         transactions = await store.market_transactions(conn, run.as_of, coeffs.market.window_years)
-    runner = BatchRunner(pool, run, coeffs, histogram, transactions, chunk, progress, fail_after_chunks, pause)
+    runner = BatchRunner(pool, run, coeffs, side, transactions, chunk, progress, fail_after_chunks, pause)
     await runner.execute(chain, province)
     return run
 

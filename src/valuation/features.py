@@ -1,9 +1,11 @@
-"""Patent facts from the registry: one SQL query, read as fixed-width binary COPY rows.
+"""Patent facts from the registry, read as fixed-width binary COPY rows and assembled in NumPy.
 
-The batch command and a single assessment read their patents through the same query text and the
-same decoder (:func:`rows_to_batch`), so a patent valued alone gets exactly the numbers it gets in
-the batch. Every column is fixed-width and never NULL (unknown numbers are ``NaN``, unknown codes
-0), which lets :mod:`valuation.copybin` decode a chunk with one ``np.frombuffer``.
+The batch command and a single assessment read their patents through the same queries and the
+same assembly (:func:`rows_to_batch`), so a patent valued alone gets exactly the numbers it gets in
+the batch. The patent stream is one table read in (owner, number) order with no join, so it
+streams from the index while the rows already read are valued; the enterprises' facts, the legal
+events' summary and the chains' median sales are read once as small side tables and joined in
+NumPy. Every column is fixed-width and never NULL (unknown numbers are ``NaN``, unknown codes 0).
 
 What the registry says and how it becomes a fact of :class:`valuation.batch.PatentBatch`:
 
@@ -16,39 +18,36 @@ What the registry says and how it becomes a fact of :class:`valuation.batch.Pate
 - the enterprise: chain (else the patent's first tagged chain), 高新技术企业 (``hnte``), and its
   revenue x patent industrialisation rate as the sales of one product shared by its granted
   patents (the core splits the royalty in proportion to their value degrees);
-- related patents: the owner's other patents in the same IPC subclass (first code).
+- IPC: the first four codes' subclasses (fields, breadth, the cohort's section, and related
+  patents = the owner's other patents in the first code's subclass).
 """
 
+import dataclasses
 import datetime as dt
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from valuation.batch import PatentBatch, empty_batch
-from valuation.codes import CHAIN_CODES
+from valuation.codes import CHAIN_CODES, IPC_SECTIONS
 from valuation.cohorts import cohort_key, histogram_percentiles
 from valuation.copybin import Field
 
 NIL_OWNER = "00000000-0000-0000-0000-000000000000"
+CHAINS_PARAM: list[str] = list(CHAIN_CODES)
+_EPOCH = dt.date(2000, 1, 1)  # binary COPY dates are days since 2000-01-01
 
-# name, NumPy type, width; the order is the SELECT order of FEATURES_SQL.
-FIELDS: tuple[Field, ...] = (
+# --- the patent stream -------------------------------------------------------------------------------
+
+PATENT_FIELDS: tuple[Field, ...] = (
     ("number", "S14", 14),
     ("owner", "V16", 16),
     ("patent_type", ">i2", 2),
-    ("ipc_section", ">i2", 2),
-    ("chain", ">i2", 2),
-    ("high_tech", "u1", 1),
+    ("patent_chain", ">i2", 2),
     ("legal_status", ">i2", 2),
-    ("invalidation", ">i2", 2),
     ("claim_types", ">i2", 2),
-    ("licensing", ">i2", 2),
-    ("financing", ">i2", 2),
-    ("litigation", ">i2", 2),
-    ("filing_year", ">i2", 2),
-    ("age_years", ">f8", 8),
-    ("remaining_term_years", ">f8", 8),
+    ("filing_date", ">i4", 4),
+    ("expiry_date", ">i4", 4),
     ("family_major", ">f8", 8),
     ("family_other", ">f8", 8),
     ("first_claim_chars", ">f8", 8),
@@ -56,74 +55,100 @@ FIELDS: tuple[Field, ...] = (
     ("independent_claims", ">f8", 8),
     ("backward_citations", ">f8", 8),
     ("forward_citations", ">i4", 4),
-    ("ipc_subclasses", ">f8", 8),
-    ("ipc_sections", ">f8", 8),
-    ("related_patents", ">f8", 8),
-    ("sales", ">f8", 8),
-    ("chain_median_sales", ">f8", 8),
-    ("already_pledged", "u1", 1),
-    ("pending_invalidation", "u1", 1),
-    ("ownership_dispute", "u1", 1),
+    ("ipc1", "S4", 4),
+    ("ipc2", "S4", 4),
+    ("ipc3", "S4", 4),
+    ("ipc4", "S4", 4),
     ("fees_paid", "u1", 1),
 )
+FIELDS = PATENT_FIELDS
 
-_SELECT = """
+# IPC codes are validated upper-case with the subclass in their first four characters.
+_PATENT_SELECT = """
 SELECT p.number::text,
     coalesce(p.owner_id, '00000000-0000-0000-0000-000000000000'::uuid),
     (CASE WHEN p.patent_type IN ('invention', 'pct_invention') THEN 1 WHEN p.patent_type = 'design' THEN 3
           ELSE 2 END)::int2,
-    coalesce(position(left(p.ipc_codes[1], 1) IN 'ABCDEFGH'), 0)::int2,
-    coalesce(array_position($2::text[], coalesce(e.chain_code, p.chain_codes[1])) - 1, -1)::int2,
-    coalesce('hnte' = ANY (e.certifications), false),
+    coalesce(array_position($2::text[], p.chain_codes[1]) - 1, -1)::int2,
     (CASE WHEN p.legal_status = 'granted' AND p.expiry_date > $1::date THEN 1 WHEN p.legal_status = 'pending' THEN 2
           WHEN p.legal_status IN ('granted', 'lapsed', 'expired') THEN 3 ELSE 4 END)::int2,
-    (CASE WHEN ev.inv_req IS NOT NULL AND (ev.inv_dec IS NULL OR ev.inv_dec < ev.inv_req) THEN 4
-          WHEN ev.partly THEN 3 WHEN ev.survived THEN 1 ELSE 2 END)::int2,
     (CASE p.claim_types WHEN 'product_and_method' THEN 1 WHEN 'product' THEN 2 WHEN 'method' THEN 3
           WHEN 'design' THEN 4 ELSE 0 END)::int2,
-    (CASE WHEN ev.licensed THEN 1 WHEN ev.transferred THEN 2 ELSE 3 END)::int2,
-    (CASE WHEN ev.financed THEN 1 ELSE 2 END)::int2,
-    (CASE WHEN coalesce(ev.filed > greatest(ev.won, ev.lost), ev.filed IS NOT NULL)
-               OR coalesce(ev.lost >= ev.won, ev.lost IS NOT NULL) THEN 3
-          WHEN ev.won IS NOT NULL THEN 1 ELSE 2 END)::int2,
-    extract(year FROM p.filing_date)::int2,
-    (($1::date - p.filing_date) / 365.25)::float8,
-    (CASE WHEN p.legal_status IN ('granted', 'pending') THEN greatest(0, (p.expiry_date - $1::date) / 365.25)
-          ELSE 0 END)::float8,
-    fam.major::float8,
-    fam.other::float8,
+    p.filing_date,
+    p.expiry_date,
+    (cardinality(p.family_offices) - cardinality(array_remove(array_remove(array_remove(array_remove(
+        p.family_offices, 'US'), 'EP'), 'JP'), 'KR')))::float8,
+    cardinality(array_remove(array_remove(array_remove(array_remove(array_remove(
+        p.family_offices, 'US'), 'EP'), 'JP'), 'KR'), 'CN'))::float8,
     (CASE WHEN p.first_claim = '' THEN 'NaN'::float8 ELSE length(p.first_claim)::float8 END),
     (CASE WHEN p.claims_total = 0 THEN 'NaN'::float8 ELSE p.claims_total::float8 END),
     (CASE WHEN p.claims_independent = 0 THEN 'NaN'::float8 ELSE p.claims_independent::float8 END),
     p.backward_citations::float8,
     p.forward_citations::int4,
-    (CASE WHEN fam.subclasses = 0 THEN 'NaN'::float8 ELSE fam.subclasses::float8 END),
-    (CASE WHEN fam.sections = 0 THEN 'NaN'::float8 ELSE fam.sections::float8 END),
-    coalesce((rel.n - 1)::float8, 'NaN'),
-    (CASE WHEN p.legal_status = 'granted' AND p.expiry_date > $1::date AND e.revenue IS NOT NULL
-          THEN e.revenue * coalesce(e.patent_industrialisation_rate, 1) ELSE 'NaN' END)::float8,
-    coalesce(med.m, 'NaN')::float8,
-    coalesce(ev.pledged IS NOT NULL AND (ev.released IS NULL OR ev.released < ev.pledged), false),
-    coalesce(ev.inv_req IS NOT NULL AND (ev.inv_dec IS NULL OR ev.inv_dec < ev.inv_req), false),
-    coalesce(ev.dispute, false),
+    coalesce(left(p.ipc_codes[1], 4), '    '),
+    coalesce(left(p.ipc_codes[2], 4), '    '),
+    coalesce(left(p.ipc_codes[3], 4), '    '),
+    coalesce(left(p.ipc_codes[4], 4), '    '),
     p.fees_paid
 FROM patents p
-LEFT JOIN organisations o ON o.id = p.owner_id
-LEFT JOIN enterprises e ON e.organisation_id = p.owner_id
-LEFT JOIN ev ON ev.number = p.number
-LEFT JOIN rel ON rel.owner_id = p.owner_id AND rel.sub = upper(left(replace(p.ipc_codes[1], ' ', ''), 4))
-LEFT JOIN med ON med.chain_code = coalesce(e.chain_code, p.chain_codes[1])
-CROSS JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE f = ANY ('{US,EP,JP,KR}')) AS major,
-           count(*) FILTER (WHERE f <> ALL ('{US,EP,JP,KR,CN}')) AS other,
-           (SELECT count(DISTINCT upper(left(replace(c, ' ', ''), 4))) FROM unnest(p.ipc_codes) c) AS subclasses,
-           (SELECT count(DISTINCT left(c, 1)) FROM unnest(p.ipc_codes) c) AS sections
-    FROM unnest(p.family_offices) f
-) fam
 """
 
-_EVENTS = """
-ev AS (
+# Batch filter on the owner ($3 enterprise chain, $4 province); unowned patents match on their own chain.
+_OWNER_FILTER = """(($3::text IS NULL AND $4::text IS NULL) OR p.owner_id IN (
+    SELECT e.organisation_id FROM enterprises e JOIN organisations o ON o.id = e.organisation_id
+    WHERE ($3::text IS NULL OR e.chain_code = $3) AND ($4::text IS NULL OR o.province_code = $4)))"""
+_UNOWNED_FILTER = "($4::text IS NULL AND ($3::text IS NULL OR p.chain_codes @> ARRAY[$3::text]))"
+
+
+def patents_sql(kind: str) -> str:
+    """The patent stream query of one kind.
+
+    ``owned``: by owner then number, after the keyset ``$5``/``$6``; ``unowned``: by number after
+    ``$6``; ``enterprise``: ``$3`` an enterprise's patents and ``$4`` other numbers. ``$1`` is the
+    valuation date and ``$2`` the chain codes in :data:`CHAIN_CODES` order.
+    """
+    if kind == "owned":
+        where = (
+            f"p.owner_id IS NOT NULL AND {_OWNER_FILTER} AND ($5::uuid IS NULL OR (p.owner_id, p.number) > ($5, $6))"
+        )
+        return f"{_PATENT_SELECT} WHERE {where} ORDER BY p.owner_id, p.number"
+    if kind == "unowned":
+        where = f"p.owner_id IS NULL AND {_UNOWNED_FILTER} AND ($6::text IS NULL OR p.number > $6) AND $5::uuid IS NULL"
+        return f"{_PATENT_SELECT} WHERE {where} ORDER BY p.number"
+    return f"{_PATENT_SELECT} WHERE p.owner_id = $3 OR p.number = ANY ($4::text[]) ORDER BY p.owner_id, p.number"
+
+
+COUNT_SQL = f"""
+SELECT (SELECT count(*) FROM patents p WHERE p.owner_id IS NOT NULL AND {_OWNER_FILTER})
+     + (SELECT count(*) FROM patents p WHERE p.owner_id IS NULL AND {_UNOWNED_FILTER})
+     + 0 * length($1::date::text || $2::text[]::text || coalesce($5::text, '') || coalesce($6::text, ''))
+"""
+
+# --- side tables -------------------------------------------------------------------------------------
+
+EVENT_FIELDS: tuple[Field, ...] = (
+    ("number", "S14", 14),
+    ("invalidation", ">i2", 2),
+    ("licensing", ">i2", 2),
+    ("financing", ">i2", 2),
+    ("litigation", ">i2", 2),
+    ("already_pledged", "u1", 1),
+    ("pending_invalidation", "u1", 1),
+    ("ownership_dispute", "u1", 1),
+)
+
+_EVENTS_SQL = """
+SELECT number::text,
+    (CASE WHEN inv_req IS NOT NULL AND (inv_dec IS NULL OR inv_dec < inv_req) THEN 4
+          WHEN partly THEN 3 WHEN survived THEN 1 ELSE 2 END)::int2,
+    (CASE WHEN licensed THEN 1 WHEN transferred THEN 2 ELSE 3 END)::int2,
+    (CASE WHEN financed THEN 1 ELSE 2 END)::int2,
+    (CASE WHEN coalesce(filed > greatest(won, lost), filed IS NOT NULL) OR coalesce(lost >= won, lost IS NOT NULL)
+          THEN 3 WHEN won IS NOT NULL THEN 1 ELSE 2 END)::int2,
+    coalesce(pledged IS NOT NULL AND (released IS NULL OR released < pledged), false),
+    coalesce(inv_req IS NOT NULL AND (inv_dec IS NULL OR inv_dec < inv_req), false),
+    coalesce(dispute, false)
+FROM (
     SELECT number,
         max(event_date) FILTER (WHERE kind = 'pledge') AS pledged,
         max(event_date) FILTER (WHERE kind = 'pledge_release') AS released,
@@ -139,62 +164,41 @@ ev AS (
         max(event_date) FILTER (WHERE kind = 'litigation_lost') AS lost,
         max(event_date) FILTER (WHERE kind = 'litigation_filed') AS filed,
         bool_or(kind = 'ownership_dispute') AS dispute
-    FROM patent_events WHERE event_date <= $1::date AND {event_scope}
+    FROM patent_events WHERE event_date <= $1::date AND {scope}
     GROUP BY number
-)"""
-
-_RELATED = """
-rel AS (
-    SELECT owner_id, upper(left(replace(ipc_codes[1], ' ', ''), 4)) AS sub, count(*) AS n
-    FROM patents WHERE owner_id IS NOT NULL AND cardinality(ipc_codes) > 0 AND {owner_scope}
-    GROUP BY 1, 2
-)"""
-
-_MEDIAN = """
-med AS (
-    SELECT chain_code, percentile_cont(0.5) WITHIN GROUP (ORDER BY revenue * coalesce(patent_industrialisation_rate, 1))
-        AS m
-    FROM enterprises WHERE revenue IS NOT NULL AND chain_code IS NOT NULL GROUP BY chain_code
-)"""
-
-# Batch: $3 enterprise chain, $4 province, $5/$6 keyset (owner, number) after which to start.
-_BATCH_SCOPE = """(
-    ($3::text IS NULL OR e.chain_code = $3 OR (p.owner_id IS NULL AND p.chain_codes @> ARRAY[$3::text]))
-    AND ($4::text IS NULL OR o.province_code = $4)
-)"""
-# An enterprise's patents ($3) and any other offered numbers ($4).
-_ENTERPRISE_SCOPE = "(p.owner_id = $3 OR p.number = ANY ($4::text[]))"
-
-OWNER_KEY = "(coalesce(p.owner_id, '00000000-0000-0000-0000-000000000000'::uuid), p.number)"
+) ev ORDER BY number
+"""
 
 
-def features_sql(kind: Literal["batch", "enterprise", "count"]) -> str:
-    """The feature query of a batch (ordered by owner then number, after a keyset) or of one enterprise.
+def events_sql(scoped: bool) -> str:
+    """Each patent's events summarised as codes (``$1`` date; scoped: ``$2`` enterprise, ``$3`` other numbers)."""
+    scope = "number IN (SELECT number FROM patents WHERE owner_id = $2 OR number = ANY ($3::text[]))"
+    return _EVENTS_SQL.format(scope=scope if scoped else "true")
 
-    Parameters: ``$1`` valuation date, ``$2`` the chain codes in :data:`CHAIN_CODES` order, then
-    ``$3``/``$4`` the scope (batch: enterprise chain, province; enterprise: its id, offered numbers)
-    and, for a batch, ``$5``/``$6`` the keyset. ``count`` counts the batch's patents after the keyset.
-    """
-    if kind == "enterprise":
-        ctes = [
-            _EVENTS.format(event_scope="number IN (SELECT p.number FROM patents p WHERE " + _ENTERPRISE_SCOPE + ")"),
-            _RELATED.format(
-                owner_scope="owner_id IN (SELECT p.owner_id FROM patents p WHERE " + _ENTERPRISE_SCOPE + ")"
-            ),
-            _MEDIAN,
-        ]
-        return "WITH " + ",".join(ctes) + _SELECT + f"WHERE {_ENTERPRISE_SCOPE} ORDER BY {OWNER_KEY}"
-    where = f"WHERE {_BATCH_SCOPE} AND ($5::uuid IS NULL OR {OWNER_KEY} > ($5::uuid, $6::text))"
-    if kind == "count":
-        return (
-            "SELECT count(*) FROM patents p LEFT JOIN organisations o ON o.id = p.owner_id"
-            " LEFT JOIN enterprises e ON e.organisation_id = p.owner_id "
-            + where
-            + " AND $1::date IS NOT NULL AND $2::text[] IS NOT NULL"
-        )
-    ctes = [_EVENTS.format(event_scope="true"), _RELATED.format(owner_scope="true"), _MEDIAN]
-    return "WITH " + ",".join(ctes) + _SELECT + f"{where} ORDER BY {OWNER_KEY}"
 
+ENTERPRISE_FIELDS: tuple[Field, ...] = (
+    ("owner", "V16", 16),
+    ("chain", ">i2", 2),
+    ("high_tech", "u1", 1),
+    ("sales", ">f8", 8),
+)
+
+
+def enterprises_sql(scoped: bool) -> str:
+    """The facts of enterprises (``$1`` chain codes; scoped: ``$2`` the owners wanted)."""
+    where = "WHERE e.organisation_id = ANY ($2::uuid[])" if scoped else ""
+    return f"""
+SELECT e.organisation_id, coalesce(array_position($1::text[], e.chain_code) - 1, -1)::int2,
+    'hnte' = ANY (e.certifications),
+    coalesce(e.revenue * coalesce(e.patent_industrialisation_rate, 1), 'NaN')::float8
+FROM enterprises e {where} ORDER BY e.organisation_id
+"""
+
+
+MEDIANS_SQL = """
+SELECT chain_code, percentile_cont(0.5) WITHIN GROUP (ORDER BY revenue * coalesce(patent_industrialisation_rate, 1))
+FROM enterprises WHERE revenue IS NOT NULL AND chain_code IS NOT NULL GROUP BY chain_code
+"""
 
 COHORTS_REFRESH_SQL = """
 INSERT INTO citation_cohorts (filing_year, ipc_section, citations, patents)
@@ -209,7 +213,7 @@ class Histogram:
 
     def __init__(
         self, year: NDArray[np.int64], section: NDArray[np.int64], value: NDArray[np.int64], count: NDArray[np.int64]
-    ):
+    ) -> None:
         self.cohort = cohort_key(year, section)
         self.value = value
         self.count = count
@@ -219,6 +223,33 @@ class Histogram:
         """No stored cohorts (every patent falls back to the core's own ranking)."""
         z = np.zeros(0, np.int64)
         return cls(z, z, z, z)
+
+
+@dataclasses.dataclass(frozen=True)
+class SideTables:
+    """Events summary (sorted by number), enterprise facts (by owner) and chain medians."""
+
+    events: NDArray[np.void]
+    enterprises: dict[bytes, tuple[int, bool, float]]
+    medians: NDArray[np.float64]  # per chain index, NaN unknown
+    histogram: Histogram
+
+    @staticmethod
+    def build(
+        events: NDArray[np.void], enterprises: NDArray[np.void], medians: dict[str, float], histogram: Histogram
+    ) -> "SideTables":
+        """Index the side tables for lookups."""
+        by_owner = {
+            bytes(o): (int(c), bool(h), float(s))
+            for o, c, h, s in zip(
+                enterprises["owner"], enterprises["chain"], enterprises["high_tech"], enterprises["sales"], strict=True
+            )
+        }
+        median = np.array([medians.get(code, np.nan) for code in CHAIN_CODES], np.float64)
+        return SideTables(events, by_owner, median, histogram)
+
+
+# --- assembly ----------------------------------------------------------------------------------------
 
 
 def owner_products(owner: NDArray[np.void], sales: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -231,44 +262,130 @@ def owner_products(owner: NDArray[np.void], sales: NDArray[np.float64]) -> NDArr
     return product
 
 
-def rows_to_batch(rows: NDArray[np.void], histogram: Histogram, min_cohort: int) -> PatentBatch:
-    """Fill a :class:`PatentBatch` from decoded feature rows.
+def ipc_counts(rows: NDArray[np.void]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Distinct IPC subclasses and sections among the first four codes (NaN when there is none).
+
+    Four codes reach the caps of both rules (subclasses 40 + 20 per extra, sections 50 + 25 per extra).
+    """
+    codes = np.sort(np.column_stack([rows[f"ipc{k}"] for k in range(1, 5)]), axis=1)
+    blank = (codes == b"") | (codes == b"    ")
+    new = ~blank & np.c_[np.ones(len(codes), bool), codes[:, 1:] != codes[:, :-1]]
+    first = np.ascontiguousarray(codes).view(np.uint8).reshape(len(codes), 4, 4)[:, :, 0]
+    letters = np.sort(np.where(blank, 0, first), axis=1)
+    new_letter = (letters > 0) & np.c_[np.ones(len(codes), bool), letters[:, 1:] != letters[:, :-1]]
+    subclasses = new.sum(axis=1).astype(np.float64)
+    sections = new_letter.sum(axis=1).astype(np.float64)
+    subclasses[subclasses == 0] = np.nan
+    sections[sections == 0] = np.nan
+    return subclasses, sections
+
+
+def related_patents(owner: NDArray[np.void], ipc1: NDArray[np.bytes_]) -> NDArray[np.float64]:
+    """Other patents of the same owner in the same subclass (first code), among the rows given.
+
+    Rows come whole per owner (the batch cuts chunks at owner boundaries; an assessment reads all of
+    the enterprise's patents), so this equals the count over the database. NaN without owner or code.
+    """
+    n = owner.shape[0]
+    out = np.full(n, np.nan)
+    known = (owner != np.void(bytes(16))) & (ipc1 != b"") & (ipc1 != b"    ")
+    if known.any():
+        key = np.empty(int(known.sum()), dtype=[("owner", "V16"), ("ipc", "S4")])
+        key["owner"], key["ipc"] = owner[known], ipc1[known]
+        _, group, counts = np.unique(key, return_inverse=True, return_counts=True)
+        out[known] = counts[group.ravel()] - 1
+    return out
+
+
+def _section(ipc1: NDArray[np.bytes_]) -> NDArray[np.int8]:
+    first = np.ascontiguousarray(ipc1.astype("S4")).view(np.uint8).reshape(-1, 4)[:, 0]
+    table = np.zeros(256, np.int8)
+    for k, letter in enumerate(IPC_SECTIONS, start=1):
+        table[ord(letter)] = k
+    section: NDArray[np.int8] = table[first]
+    return section
+
+
+def _events(rows: NDArray[np.void], side: SideTables, b: PatentBatch) -> dict[str, NDArray[np.uint8]]:
+    """Event codes and gate facts per patent (no event: never challenged, no licence, none, none)."""
+    n = rows.shape[0]
+    gates = {k: np.zeros(n, np.uint8) for k in ("already_pledged", "pending_invalidation", "ownership_dispute")}
+    defaults = {"invalidation": 2, "licensing": 3, "financing": 2, "litigation": 2}
+    for kind, code in defaults.items():
+        b.categorical[kind][:] = code
+    ev = side.events
+    if ev.size == 0 or n == 0:
+        return gates
+    at = np.searchsorted(ev["number"], rows["number"])
+    at = np.minimum(at, ev.size - 1)
+    hit = ev["number"][at] == rows["number"]
+    for kind in defaults:
+        b.categorical[kind][hit] = ev[kind][at[hit]]
+    for kind in gates:
+        gates[kind][hit] = ev[kind][at[hit]]
+    return gates
+
+
+def rows_to_batch(
+    rows: NDArray[np.void], side: SideTables, as_of: dt.date, min_cohort: int
+) -> tuple[PatentBatch, dict[str, NDArray[np.uint8]]]:
+    """Fill a :class:`PatentBatch` from patent rows and the side tables.
 
     Args:
-        rows: Rows of :data:`FIELDS` (see :func:`valuation.copybin.decode_rows`).
-        histogram: Stored citation cohorts for the percentile.
+        rows: Rows of :data:`PATENT_FIELDS` (see :func:`valuation.copybin.decode_rows`).
+        side: Events, enterprises, chain medians and citation cohorts.
+        as_of: Valuation date.
         min_cohort: Smallest cohort ranked by percentile (the coefficient set's rule).
 
     Returns:
-        The batch, one row per feature row, in the same order.
+        The batch (one row per patent row, same order) and the gate facts from the events.
     """
     n = rows.shape[0]
     b = empty_batch(n)
     b.patent_type[:] = rows["patent_type"]
-    b.ipc_section[:] = rows["ipc_section"]
-    b.chain[:] = rows["chain"]
-    b.high_tech[:] = rows["high_tech"].astype(bool)
-    for kind in ("legal_status", "invalidation", "claim_types", "licensing", "financing", "litigation"):
-        b.categorical[kind][:] = rows[kind]
-    names = rows.dtype.names or ()
-    for name in b.numeric:
-        if name in names and name != "forward_citations":
-            b.numeric[name][:] = rows[name]
+    b.categorical["legal_status"][:] = rows["legal_status"]
+    b.categorical["claim_types"][:] = rows["claim_types"]
+    for name in ("family_major", "family_other", "first_claim_chars", "claim_count", "independent_claims"):
+        b.numeric[name][:] = rows[name]
+    b.numeric["backward_citations"][:] = rows["backward_citations"]
     forward = rows["forward_citations"].astype(np.int64)
     b.numeric["forward_citations"][:] = forward
-    year = rows["filing_year"].astype(np.int64)
-    b.numeric["filing_year"][:] = year
-    b.product[:] = owner_products(rows["owner"], b.numeric["sales"])
-    cohort = cohort_key(year, rows["ipc_section"].astype(np.int64))
-    b.numeric["citation_percentile"][:] = histogram_percentiles(
-        histogram.cohort, histogram.value, histogram.count, cohort, forward, min_cohort
+    today = (as_of - _EPOCH).days
+    filed = rows["filing_date"].astype(np.int64)
+    b.numeric["age_years"][:] = (today - filed) / 365.25
+    in_term = np.isin(rows["legal_status"], (1, 2))
+    b.numeric["remaining_term_years"][:] = np.where(
+        in_term, np.maximum(rows["expiry_date"].astype(np.int64) - today, 0) / 365.25, 0.0
     )
-    return b
+    year = (np.datetime64(_EPOCH, "D") + filed.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+    b.numeric["filing_year"][:] = year
+    section = _section(rows["ipc1"])
+    b.ipc_section[:] = section
+    subclasses, sections = ipc_counts(rows)
+    b.numeric["ipc_subclasses"][:] = subclasses
+    b.numeric["ipc_sections"][:] = sections
+    b.numeric["related_patents"][:] = related_patents(rows["owner"], rows["ipc1"])
+    _enterprise_facts(rows, side, b)
+    b.product[:] = owner_products(rows["owner"], b.numeric["sales"])
+    gates = _events(rows, side, b)
+    h = side.histogram
+    cohort = cohort_key(year, section.astype(np.int64))
+    b.numeric["citation_percentile"][:] = histogram_percentiles(h.cohort, h.value, h.count, cohort, forward, min_cohort)
+    return b, gates
+
+
+def _enterprise_facts(rows: NDArray[np.void], side: SideTables, b: PatentBatch) -> None:
+    """Chain (the enterprise's, else the patent's), 高新 status, product sales and the chain's median."""
+    owners, inverse = np.unique(rows["owner"], return_inverse=True)
+    facts = [side.enterprises.get(bytes(o), (-1, False, np.nan)) for o in owners]
+    chain = np.array([f[0] for f in facts], np.int16)[inverse.ravel()]
+    b.chain[:] = np.where(chain >= 0, chain, rows["patent_chain"])
+    b.high_tech[:] = np.array([f[1] for f in facts], bool)[inverse.ravel()]
+    sales = np.array([f[2] for f in facts], np.float64)[inverse.ravel()]
+    b.numeric["sales"][:] = np.where(rows["legal_status"] == 1, sales, np.nan)
+    b.numeric["chain_median_sales"][:] = np.where(b.chain >= 0, side.medians[b.chain], np.nan)
 
 
 def as_of_date(value: dt.date | None) -> dt.date:
     """The valuation date: the given one, else today (UTC)."""
     return value or dt.datetime.now(dt.UTC).date()
-
-
-CHAINS_PARAM: list[str] = list(CHAIN_CODES)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
-import numpy as np
 
 from ipledge.auth import Principal
 from ipledge.context import request_id_var
@@ -19,10 +18,9 @@ from ipledge.registry.store import audit
 from valuation import store
 from valuation.assess import Registry, Standing, Valued, build_report, value_offered
 from valuation.coefficients import CoefficientSet, validate_coefficients
-from valuation.cohorts import cohort_key
 from valuation.degree import value_degrees
 from valuation.errors import ValuationInputError
-from valuation.features import as_of_date, rows_to_batch
+from valuation.features import as_of_date
 from valuation.schemas import (
     Assessment,
     AssessmentCreate,
@@ -110,15 +108,10 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         registry = await store.registry_patents(conn, numbers)
         _check_offers(data, registry)
         coeffs = await store.active_coefficients(conn)
-        rows = await store.feature_rows(conn, as_of, enterprise["id"], numbers)
-        years = rows["filing_year"].astype(np.int64)
-        sections = rows["ipc_section"].astype(np.int64)
-        known = cohort_key(years, sections) >= 0
-        pairs = sorted(set(zip(years[known].tolist(), sections[known].tolist(), strict=True)))
-        histogram = await store.cohort_histogram(conn, [p[0] for p in pairs], [p[1] for p in pairs])
+        batch, rows, gates = await store.enterprise_facts(conn, as_of, enterprise["id"], numbers, coeffs)
         tx = await store.market_transactions(conn, as_of, coeffs.market.window_years)
         withdrawn, violation = await store.enterprise_standing(conn, enterprise["id"])
-        valued = calculate(value_offered, rows, histogram, data.patents, as_of, coeffs, tx)
+        valued = calculate(value_offered, batch, rows, gates, data.patents, as_of, coeffs, tx)
         owner = {n: registry[n]["owner_id"] == enterprise["id"] for n in numbers}
         reg = {
             n: Registry(n, registry[n]["title"], registry[n]["patent_type"], registry[n]["legal_status"], owner[n])
@@ -262,12 +255,9 @@ async def activate_coefficient_set(pool: Pool, actor: Principal, version: str) -
 
 async def _scores_of(conn: OneConn, number: str, day: dt.date, coeffs: CoefficientSet) -> list[float]:
     """The indicator scores of a registered patent at the transaction date."""
-    rows = await store.feature_rows(conn, day, None, [number])
+    batch, rows, _ = await store.enterprise_facts(conn, day, None, [number], coeffs)
     if rows.size == 0:
         raise InvalidInput("patent_number", "专利未登记 / patent is not registered")
-    years, sections = rows["filing_year"].astype(np.int64), rows["ipc_section"].astype(np.int64)
-    histogram = await store.cohort_histogram(conn, years.tolist(), sections.tolist())
-    batch = rows_to_batch(rows, histogram, coeffs.rules.citations.min_cohort)
     scores: list[float] = value_degrees(batch, coeffs).scores[0].round(4).tolist()
     return scores
 

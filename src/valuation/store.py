@@ -12,10 +12,24 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ipledge.db.types import Conn, OneConn
-from valuation.codes import CHAIN_CODES, N_INDICATORS
+from valuation.batch import PatentBatch
+from valuation.codes import CHAIN_CODES, IPC_SECTIONS, N_INDICATORS
 from valuation.coefficients import CoefficientSet, default_coefficients
-from valuation.copybin import decode_rows
-from valuation.features import CHAINS_PARAM, FIELDS, NIL_OWNER, Histogram, features_sql
+from valuation.copybin import Field, decode_rows
+from valuation.features import (
+    CHAINS_PARAM,
+    ENTERPRISE_FIELDS,
+    EVENT_FIELDS,
+    MEDIANS_SQL,
+    NIL_OWNER,
+    PATENT_FIELDS,
+    Histogram,
+    SideTables,
+    enterprises_sql,
+    events_sql,
+    patents_sql,
+    rows_to_batch,
+)
 from valuation.market import Transactions
 from valuation.schemas import CoefficientSetInfo, Transaction
 
@@ -132,19 +146,34 @@ async def registry_patents(conn: Conn, numbers: list[str]) -> dict[str, Any]:
     return {r["number"]: r for r in rows}
 
 
-async def feature_rows(conn: Conn, as_of: dt.date, owner: uuid.UUID | None, numbers: list[str]) -> NDArray[np.void]:
-    """Feature rows of an enterprise's patents and of the other offered numbers (binary COPY)."""
+async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: Any) -> NDArray[np.void]:
+    """Run ``query`` as a binary COPY and decode its fixed-width rows."""
     buf = io.BytesIO()
-    await conn.copy_from_query(
-        features_sql("enterprise"),
-        as_of,
-        CHAINS_PARAM,
-        owner or uuid.UUID(NIL_OWNER),
-        numbers,
-        output=buf,
-        format="binary",
-    )
-    return decode_rows(buf.getbuffer(), FIELDS)
+    await conn.copy_from_query(query, *args, output=buf, format="binary")
+    return decode_rows(buf.getbuffer(), fields)
+
+
+async def medians(conn: Conn) -> dict[str, float]:
+    return {r[0]: float(r[1]) for r in await conn.fetch(MEDIANS_SQL)}
+
+
+async def enterprise_facts(
+    conn: OneConn, as_of: dt.date, owner: uuid.UUID | None, numbers: list[str], coeffs: CoefficientSet
+) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]]]:
+    """The batch of an enterprise's patents and of the other offered numbers, with their gate facts."""
+    owner = owner or uuid.UUID(NIL_OWNER)
+    rows = await copy_rows(conn, patents_sql("enterprise"), PATENT_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
+    events = await copy_rows(conn, events_sql(True), EVENT_FIELDS, as_of, owner, numbers)
+    owners = sorted({uuid.UUID(bytes=bytes(o)) for o in rows["owner"]} - {uuid.UUID(NIL_OWNER)})
+    enterprises = await copy_rows(conn, enterprises_sql(True), ENTERPRISE_FIELDS, CHAINS_PARAM, owners)
+    years = (np.datetime64("2000-01-01", "D") + rows["filing_date"].astype("timedelta64[D]")).astype("datetime64[Y]")
+    year_list = (years.astype(np.int64) + 1970).tolist()
+    sections = [IPC_SECTIONS.find(bytes(c[:1]).decode() or "-") + 1 for c in rows["ipc1"]]
+    pairs = sorted({(y, s) for y, s in zip(year_list, sections, strict=True) if s > 0})
+    histogram = await cohort_histogram(conn, [p[0] for p in pairs], [p[1] for p in pairs])
+    side = SideTables.build(events, enterprises, await medians(conn), histogram)
+    batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
+    return batch, rows, gates
 
 
 # --- citation cohorts ---------------------------------------------------------------------------------

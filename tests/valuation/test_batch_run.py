@@ -59,10 +59,8 @@ async def seed_patents(db: Any, world: Any, n: int = N) -> list[Any]:
 
 
 async def assert_prefix(db: Any, run_id: int, done: int) -> None:
-    """The rows written are exactly the first ``done`` patents in (owner, number) order: no gap, no duplicate."""
-    ordered = await db.fetch(
-        "SELECT number FROM patents ORDER BY coalesce(owner_id, '00000000-0000-0000-0000-000000000000'), number"
-    )
+    """The rows written are the first ``done`` patents in stream order (owned by owner, then unowned): no gap."""
+    ordered = await db.fetch("SELECT number FROM patents ORDER BY owner_id IS NULL, owner_id, number")
     written = [r[0] for r in await db.fetch("SELECT number FROM patent_valuations WHERE run_id = $1", run_id)]
     assert len(written) == len(set(written)) == done
     assert set(written) == {r[0] for r in ordered[:done]}

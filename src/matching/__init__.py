@@ -18,5 +18,13 @@ Push and delivery (MATCHING.md §4-5):
     ``ssrf.check_endpoint_url``; ``idempotency`` (Idempotency-Key request hash).
 
 User-facing text is Chinese first with English available (``lang="zh" | "en"``, see ``i18n``).
-The HTTP and SQL shells (``api``, ``store``) are built on these functions.
+
+The shell (I/O) around the core:
+    ``public`` (fit_scores, pool_members, pool_status — the only entry points for other domains);
+    ``api*`` controllers → ``service_pool`` / ``service_pool_views`` (transitions, quota lock,
+    candidates, progress, consent), ``service_institutions`` (criteria versions), ``service_push``
+    (push runs; ``fit_run`` is the pure scoring pass, ``push_policy`` its numbers),
+    ``schedule.run_due_push_runs``, ``service_lists`` + ``exports`` (pull API, CSV/XLSX),
+    ``service_feedback`` (Idempotency-Key); SQL in ``store_*``; outbox events in ``events``;
+    ``demo.load_matching_demo``; ``cli`` (``ipledge matching …``).
 """

@@ -94,9 +94,10 @@ CREATE TABLE valuation_runs (
     created_at           timestamptz NOT NULL DEFAULT now()
 );
 
--- One row per patent and run, written by COPY; the primary key makes a duplicate impossible.
+-- One row per patent and run, written by COPY; the primary key makes a duplicate impossible. No foreign key
+-- on run_id: its per-row check would be most of the cost of a million-row COPY (only the batch writes here).
 CREATE TABLE patent_valuations (
-    run_id        bigint NOT NULL REFERENCES valuation_runs (id),
+    run_id        bigint NOT NULL,
     number        text NOT NULL,
     value_degree  real NOT NULL,
     legal         real NOT NULL,

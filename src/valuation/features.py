@@ -227,10 +227,10 @@ class Histogram:
 
 @dataclasses.dataclass(frozen=True)
 class SideTables:
-    """Events summary (sorted by number), enterprise facts (by owner) and chain medians."""
+    """Events summary (sorted by number), enterprise facts (sorted by id bytes) and chain medians."""
 
     events: NDArray[np.void]
-    enterprises: dict[bytes, tuple[int, bool, float]]
+    enterprises: NDArray[np.void]
     medians: NDArray[np.float64]  # per chain index, NaN unknown
     histogram: Histogram
 
@@ -238,15 +238,26 @@ class SideTables:
     def build(
         events: NDArray[np.void], enterprises: NDArray[np.void], medians: dict[str, float], histogram: Histogram
     ) -> "SideTables":
-        """Index the side tables for lookups."""
-        by_owner = {
-            bytes(o): (int(c), bool(h), float(s))
-            for o, c, h, s in zip(
-                enterprises["owner"], enterprises["chain"], enterprises["high_tech"], enterprises["sales"], strict=True
-            )
-        }
+        """Index the side tables for lookups (PostgreSQL orders uuids bytewise, as NumPy orders ``S16``)."""
+        order = np.argsort(_keys(enterprises["owner"]), kind="stable")
         median = np.array([medians.get(code, np.nan) for code in CHAIN_CODES], np.float64)
-        return SideTables(events, by_owner, median, histogram)
+        return SideTables(events, enterprises[order], median, histogram)
+
+
+def _keys(owner: NDArray[np.void]) -> NDArray[np.bytes_]:
+    """Owner ids as ``S16`` (same order and equality as the raw 16 bytes for fixed-length values)."""
+    keys: NDArray[np.bytes_] = np.ascontiguousarray(owner).view("S16")
+    return keys
+
+
+def owner_groups(owner: NDArray[np.void]) -> NDArray[np.int64]:
+    """A group number per row, one per distinct owner (rows need not be sorted)."""
+    keys = _keys(owner)
+    if keys.size and not (keys[1:] >= keys[:-1]).all():
+        _, inverse = np.unique(keys, return_inverse=True)
+        grouped: NDArray[np.int64] = inverse.ravel().astype(np.int64)
+        return grouped
+    return np.cumsum(np.r_[True, keys[1:] != keys[:-1]]).astype(np.int64) - 1 if keys.size else np.zeros(0, np.int64)
 
 
 # --- assembly ----------------------------------------------------------------------------------------
@@ -254,11 +265,8 @@ class SideTables:
 
 def owner_products(owner: NDArray[np.void], sales: NDArray[np.float64]) -> NDArray[np.int64]:
     """Product id per patent: patents of one owner with sales share one product; the others -1."""
-    product = np.full(owner.shape[0], -1, np.int64)
     shared = ~np.isnan(sales) & (owner != np.void(bytes(16)))
-    if shared.any():
-        _, group = np.unique(owner[shared], return_inverse=True)
-        product[shared] = group
+    product: NDArray[np.int64] = np.where(shared, owner_groups(owner), -1)
     return product
 
 
@@ -290,9 +298,9 @@ def related_patents(owner: NDArray[np.void], ipc1: NDArray[np.bytes_]) -> NDArra
     out = np.full(n, np.nan)
     known = (owner != np.void(bytes(16))) & (ipc1 != b"") & (ipc1 != b"    ")
     if known.any():
-        key = np.empty(int(known.sum()), dtype=[("owner", "V16"), ("ipc", "S4")])
-        key["owner"], key["ipc"] = owner[known], ipc1[known]
-        _, group, counts = np.unique(key, return_inverse=True, return_counts=True)
+        code = np.ascontiguousarray(ipc1.astype("S4")).view(">u4").astype(np.int64)
+        key = (owner_groups(owner) << 32) | code
+        _, group, counts = np.unique(key[known], return_inverse=True, return_counts=True)
         out[known] = counts[group.ravel()] - 1
     return out
 
@@ -376,12 +384,17 @@ def rows_to_batch(
 
 def _enterprise_facts(rows: NDArray[np.void], side: SideTables, b: PatentBatch) -> None:
     """Chain (the enterprise's, else the patent's), 高新 status, product sales and the chain's median."""
-    owners, inverse = np.unique(rows["owner"], return_inverse=True)
-    facts = [side.enterprises.get(bytes(o), (-1, False, np.nan)) for o in owners]
-    chain = np.array([f[0] for f in facts], np.int16)[inverse.ravel()]
+    ent = side.enterprises
+    keys = _keys(rows["owner"])
+    chain = np.full(rows.shape[0], -1, np.int16)
+    sales = np.full(rows.shape[0], np.nan)
+    if ent.size:
+        at = np.minimum(np.searchsorted(_keys(ent["owner"]), keys), ent.size - 1)
+        hit = _keys(ent["owner"])[at] == keys
+        chain[hit] = ent["chain"][at[hit]]
+        b.high_tech[hit] = ent["high_tech"][at[hit]].astype(bool)
+        sales[hit] = ent["sales"][at[hit]]
     b.chain[:] = np.where(chain >= 0, chain, rows["patent_chain"])
-    b.high_tech[:] = np.array([f[1] for f in facts], bool)[inverse.ravel()]
-    sales = np.array([f[2] for f in facts], np.float64)[inverse.ravel()]
     b.numeric["sales"][:] = np.where(rows["legal_status"] == 1, sales, np.nan)
     b.numeric["chain_median_sales"][:] = np.where(b.chain >= 0, side.medians[b.chain], np.nan)
 

@@ -13,8 +13,6 @@ import datetime as dt
 import msgspec
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import StandardScaler
 
 from valuation.batch import F64
 from valuation.codes import CHAIN_CODES, N_INDICATORS
@@ -74,6 +72,9 @@ def market_values(
     Returns:
         Estimates and the neighbours used.
     """
+    from sklearn.neighbors import NearestNeighbors  # imported on first use: it costs seconds at start-up
+    from sklearn.preprocessing import StandardScaler
+
     n, k, settings = scores.shape[0], coeffs.market.neighbours, coeffs.market
     out = MarketArrays(
         np.full(n, np.nan), np.zeros(n, np.int64), np.full((n, k), -1), np.full((n, k), np.nan), np.full((n, k), np.nan)

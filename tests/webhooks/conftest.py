@@ -101,13 +101,17 @@ def spawn_worker(settings: Settings, **extra: str) -> subprocess.Popen[bytes]:
 
 
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> int:
+    """Signal the process, wait for it and close its pipes; return its exit code."""
     if proc.poll() is None:
         proc.send_signal(sig)
     try:
-        return proc.wait(timeout=15)
+        _, err = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
-        return proc.wait()
+        _, err = proc.communicate()
+    if proc.returncode not in (0, -signal.SIGKILL):
+        print(err.decode(errors="replace")[-4000:], file=sys.stderr)
+    return proc.returncode
 
 
 async def register(client: Any, actor: Any, url: str, types: list[str] | None = None) -> tuple[str, str]:

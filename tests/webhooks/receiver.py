@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,8 +53,11 @@ class Receiver:
         self.behaviour: Behaviour = lambda _r, _n: Answer()
         self.received: list[Received] = []
         self.inflight: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
         self.overlaps: list[str] = []
         self.arrived = asyncio.Event()
+        self.stats_path: str | None = None
+        self.plain = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -122,7 +126,27 @@ class Receiver:
         body = await reader.readexactly(int(headers.get("content-length", "0")))
         return path, headers, body
 
+    def stats(self) -> dict[str, int]:
+        """Counters for a receiver in another process (the bench)."""
+        return {
+            "received": len(self.received),
+            "verified": sum(1 for r in self.received if r.verified),
+            "distinct": len({r.webhook_id for r in self.received if r.verified}),
+            "overlaps": len(self.overlaps),
+            "plain": self.plain,
+        }
+
     async def _answer(self, writer: asyncio.StreamWriter, path: str, headers: dict[str, str], body: bytes) -> bool:
+        if self.stats_path is not None and path in (self.stats_path, "/plain"):
+            # The bench's counters, and its baseline: plain unsigned POSTs that are only counted.
+            if path == "/plain":
+                self.plain += 1
+                payload = b"ok"
+            else:
+                payload = json.dumps(self.stats()).encode()
+            writer.write(f"HTTP/1.1 200 OK\r\ncontent-length: {len(payload)}\r\n\r\n".encode() + payload)
+            await writer.drain()
+            return True
         webhook_id = headers.get("webhook-id", "")
         verified = self.check(body, headers) if self.verify else True
         got = Received(
@@ -134,7 +158,8 @@ class Receiver:
             time.monotonic(),
             path,
         )
-        nth = sum(1 for r in self.received if r.webhook_id == webhook_id)
+        nth = self.seen.get(webhook_id, 0)
+        self.seen[webhook_id] = nth + 1
         self.received.append(got)
         if self.inflight.get(webhook_id):
             self.overlaps.append(webhook_id)
@@ -155,3 +180,18 @@ class Receiver:
             return True
         finally:
             self.inflight[webhook_id] -= 1
+
+
+async def _serve_forever(port: int, secrets: list[str]) -> None:
+    """Run a receiver that answers 200 and serves its counters at ``GET /stats`` (used by the bench)."""
+    receiver = Receiver(secrets=secrets, port=port, verify=bool(secrets))
+    receiver.stats_path = "/stats"
+    await receiver.start()
+    print(receiver.port, flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(_serve_forever(int(sys.argv[1]), sys.argv[2:]))

@@ -31,6 +31,9 @@ from matching.delivery import DEFAULT_RETRY_POLICY, RetryPolicy
 log = logging.getLogger("ipledge.worker")
 
 ScheduleFn = Callable[..., Awaitable[int]]
+#: Results are recorded in batches of up to this many, after at most this linger.
+_BATCH = 200
+_LINGER_S = 0.02
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -89,10 +92,11 @@ class Worker:
 
     async def run(self) -> None:
         """Deliver until :attr:`stop` is set, then drain what is in flight."""
+        run_due = _load_schedule()  # a heavy import: done before delivering, never in the middle of it
         listener = await self.pool.acquire()
         await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
         recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
-        scheduler = asyncio.create_task(self._schedule_loop(), name="push-schedule")
+        scheduler = asyncio.create_task(self._schedule_loop(run_due), name="push-schedule")
         try:
             await self._claim_loop()
         finally:
@@ -165,12 +169,16 @@ class Worker:
     async def _record_loop(self) -> None:
         while not (self.stop.is_set() and not self._inflight):
             await self._have_results.wait()
+            if len(self._results) < _BATCH and self._inflight and not self.stop.is_set():
+                # Linger briefly so one commit records many attempts (group commit by hand).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), _LINGER_S)
             self._have_results.clear()
             await self._flush()
 
     async def _flush(self) -> None:
         while self._results:
-            batch, self._results = self._results[:500], self._results[500:]
+            batch, self._results = self._results[:_BATCH], self._results[_BATCH:]
             for attempt in range(5):
                 try:
                     await record_batch(self.pool, batch, self.name, self.policy, self.rng)
@@ -180,8 +188,7 @@ class Worker:
                     log.exception("recording %d attempts failed (try %d)", len(batch), attempt + 1)
                     await asyncio.sleep(0.05 * (attempt + 1))
 
-    async def _schedule_loop(self) -> None:
-        run_due = _load_schedule()
+    async def _schedule_loop(self, run_due: ScheduleFn | None) -> None:
         if run_due is None:
             return
         while not self.stop.is_set():

@@ -8,6 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import pytest
+
+import roadshow.scheduling
+from roadshow.scheduling.checker import check_schedule
+from roadshow.scheduling.contract import Result, decode_problem
+
 SOLVE = "/api/v1/roadshow/solve"
 
 
@@ -84,3 +91,34 @@ def test_cli_rejects_bad_input_with_a_message(tmp_path: Path) -> None:
     assert missing.returncode == 2 and b"nope.json" in missing.stderr
     limit = _cli(["--time-limit", "-1"], b"{}")
     assert limit.returncode == 2
+
+
+needs_solver = pytest.mark.skipif(
+    not hasattr(roadshow.scheduling, "solve"), reason="the scheduler core (roadshow.scheduling.solve) is not there yet"
+)
+
+
+@needs_solver
+async def test_solve_returns_the_contract_json_and_a_valid_schedule(client: Any, world: Any) -> None:
+    body = problem()
+    response = await client.post(SOLVE, json=body, headers=world.enterprise.headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert set(result) == {"status", "breaks", "lower_bound", "solve_seconds", "meetings", "participants"}
+    assert result["status"] in ("optimal", "feasible")
+    parsed = decode_problem(json.dumps(body).encode())
+    assert check_schedule(parsed, msgspec.convert(result, Result)) == []
+    assert next(m for m in result["meetings"] if m["id"] == "m3")["slot"] == 5  # locked
+
+
+@needs_solver
+def test_cli_solves_from_stdin_and_from_a_file(tmp_path: Path) -> None:
+    raw = json.dumps(problem()).encode()
+    from_stdin = _cli(["--time-limit", "5"], raw)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    result = msgspec.json.decode(from_stdin.stdout, type=Result)
+    assert check_schedule(decode_problem(raw), result) == []
+    path = tmp_path / "problem.json"
+    path.write_bytes(raw)
+    from_file = _cli([str(path)])
+    assert from_file.returncode == 0 and json.loads(from_file.stdout)["status"] in ("optimal", "feasible")

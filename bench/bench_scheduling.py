@@ -1,0 +1,95 @@
+"""Benchmark the B2B scheduler on the public instances (QUALITY.md: scheduling).
+
+Target: the 20 original instances with fairness 2, breaks <= the published optimum on every one, each
+within 10 s on 2 cores; the non-precedence variants: a valid schedule or a proof of infeasibility within
+10 s each. Every schedule is re-checked by the independent checker.
+
+Usage: .venv/bin/python bench/bench_scheduling.py [--time-limit 10] [--only original] [--names forum-13 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from roadshow.scheduling import check_schedule, load_dzn, solve  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "b2b"
+VARIANTS = ("original", "forb0003", "forb0007", "fixed020-Forb", "fixed040-Forb")
+PUBLISHED = {
+    "forum-13": 0,
+    "forum-13crafb": 6,
+    "forum-13crafc": 1,
+    "forum-14": 2,
+    "forumt-14": 5,
+    "forumt-14crafc": 5,
+    "forumt-14crafd": 4,
+    "forumt-14crafe": 5,
+    "tic-12": 0,
+    "tic-12crafc": 0,
+    "tic-13": 0,
+    "tic-13crafb": 0,
+    "tic-13crafc": 4,
+    "tic-14crafa": 0,
+    "tic-14crafc": 0,
+    "tic-14crafd": 0,
+    "ticf-13crafa": 0,
+    "ticf-13crafb": 3,
+    "ticf-13crafc": 1,
+    "ticf-14crafa": 0,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--only", choices=VARIANTS, action="append")
+    parser.add_argument("--names", nargs="*", default=sorted(PUBLISHED))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"instances not found at {DATA}")
+        return 1
+    variants = args.only or list(VARIANTS)
+    print(f"{'instance':16} {'variant':14} {'breaks':>6} {'publ.':>5} {'lb':>4} {'status':10} {'sec':>6} valid")
+    rows = []
+    for variant in variants:
+        for name in args.names:
+            path = DATA / f"{name}.{variant}.dzn"
+            if not path.exists():
+                continue
+            problem = load_dzn(path, fairness=2)
+            t0 = time.perf_counter()
+            result = solve(problem, time_limit_s=args.time_limit, seed=args.seed)
+            secs = time.perf_counter() - t0
+            errors = check_schedule(problem, result)
+            publ = PUBLISHED[name] if variant == "original" else None
+            rows.append((variant, name, result, publ, secs, not errors))
+            print(
+                f"{name:16} {variant:14} {result.breaks!s:>6} {publ if publ is not None else '-':>5} "
+                f"{result.lower_bound!s:>4} {result.status:10} {secs:6.2f} {'yes' if not errors else errors[:2]}",
+                flush=True,
+            )
+    originals = [r for r in rows if r[0] == "original"]
+    others = [r for r in rows if r[0] != "original"]
+    if originals:
+        hit = sum(1 for r in originals if r[2].breaks is not None and r[2].breaks <= r[3] and r[5])
+        proved = sum(1 for r in originals if r[2].status == "optimal")
+        print(
+            f"originals: {hit}/{len(originals)} <= published optimum, {proved} proved optimal, "
+            f"max {max(r[4] for r in originals):.2f} s, all valid: {all(r[5] for r in originals)}"
+        )
+    if others:
+        settled = sum(1 for r in others if r[5] and r[2].status in ("optimal", "feasible", "infeasible"))
+        worst = max(r[4] for r in others)
+        print(f"variants: {settled}/{len(others)} valid schedule or proved infeasible, max {worst:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

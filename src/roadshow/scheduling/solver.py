@@ -1,0 +1,187 @@
+"""`solve(problem)`: the B2B meeting scheduler (ROADSHOW.md §4).
+
+Pipeline: validate -> index form -> per-participant windows (a cheap lower bound) -> a hard-feasible
+first schedule (small CP-SAT model) -> simulated annealing in this thread, in rounds restarted from the
+best schedule, while the exact CP-SAT model runs in a background thread proving lower bounds (and
+sometimes finding or proving the optimum). Stops at the time limit, or as soon as the best schedule
+meets the proven lower bound. Tables are numbered per slot at the end (tables are identical).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import msgspec
+from ortools.sat.python import cp_model
+
+from roadshow.scheduling.bounder import Bounder
+from roadshow.scheduling.contract import ParticipantBreaks, Problem, Result, ScheduledMeeting, decode_problem
+from roadshow.scheduling.initial import Infeasible, initial_schedule
+from roadshow.scheduling.instance import Instance, to_instance
+from roadshow.scheduling.search import Annealer, mask_breaks
+from roadshow.scheduling.validate import validate
+from roadshow.scheduling.windows import participant_windows, window_lower_bound
+
+DEFAULT_TIME_LIMIT_S = 10.0
+MARGIN_S = 0.15  # stop searching this long before the limit: time to stop CP-SAT and encode the result
+ROUND_S = 2.5
+
+
+def _fair_cap(inst: Instance) -> int | None:
+    """The per-participant break cap the annealer enforces for the fairness rule.
+
+    A participant with at most one meeting always has 0 breaks, so max - min <= d becomes max <= d. When
+    every participant has two or more meetings we still enforce max <= d: stricter, never invalid.
+    """
+    return inst.fairness
+
+
+def _breaks_of(inst: Instance, slots: list[int]) -> list[int]:
+    masks = [0] * inst.n_participants
+    for k, s in enumerate(slots):
+        for p in inst.meetings[k]:
+            masks[p] |= 1 << s
+    return [mask_breaks(m) for m in masks]
+
+
+def _fair(inst: Instance, breaks: list[int]) -> bool:
+    return inst.fairness is None or not breaks or max(breaks) - min(breaks) <= inst.fairness
+
+
+def _result(
+    problem: Problem, inst: Instance, slots: list[int] | None, lower_bound: int | None, started: float, proved: bool
+) -> Result:
+    elapsed = round(time.monotonic() - started, 3)
+    if slots is None:
+        return Result(
+            status="infeasible" if proved else "unknown",
+            breaks=None,
+            lower_bound=None if proved else lower_bound,
+            solve_seconds=elapsed,
+        )
+    breaks = _breaks_of(inst, slots)
+    total = sum(breaks)
+    lb = min(lower_bound or 0, total)
+    next_table = [0] * inst.n_slots
+    placed = []
+    for meeting, s in zip(problem.meetings, slots, strict=True):
+        next_table[s] += 1
+        placed.append(ScheduledMeeting(id=meeting.id, slot=s + 1, table=next_table[s]))
+    return Result(
+        status="optimal" if lb == total else "feasible",
+        breaks=total,
+        lower_bound=lb,
+        solve_seconds=elapsed,
+        meetings=placed,
+        participants=[ParticipantBreaks(id=p.id, breaks=b) for p, b in zip(problem.participants, breaks, strict=True)],
+    )
+
+
+class _Best:
+    """The best valid (fair) schedule seen so far, by (breaks, hinted meetings moved)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, int] | None = None
+        self.slots: list[int] | None = None
+
+    def offer(self, key: tuple[int, int], slots: list[int]) -> None:
+        if self.key is None or key < self.key:
+            self.key, self.slots = key, list(slots)
+
+    @property
+    def breaks(self) -> int | None:
+        return None if self.key is None else self.key[0]
+
+
+def _anneal(
+    inst: Instance, start: list[int], bounder: Bounder, deadline: float, lb: int, hint: Mapping[int, int], seed: int
+) -> _Best:
+    best = _Best()
+    annealer = Annealer(inst, start, fair_cap=_fair_cap(inst), hint=hint, seed=seed)
+    restart = start
+    while True:
+        lb = max(lb, bounder.lower_bound)
+        found = bounder.best
+        if found is not None:
+            best.offer((found[0], sum(1 for k, s in hint.items() if found[1][k] != s)), found[1])
+        done = best.breaks is not None and best.breaks <= lb and not (hint and best.key and best.key[1])
+        now = time.monotonic()
+        if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
+            return best
+        annealer.reset(best.slots if best.slots is not None else restart)
+        (over, total, moved), slots = annealer.run(min(deadline, now + ROUND_S), target=lb)
+        if over == 0 and _fair(inst, _breaks_of(inst, slots)):
+            best.offer((total, moved), slots)
+        restart = slots
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    workers: int = 2,
+    hint: Mapping[str, int] | None = None,
+    seed: int = 0,
+) -> Result:
+    """Schedule the meetings of a problem, minimising total breaks under the hard and fairness rules.
+
+    Args:
+        problem: the problem (validated here).
+        time_limit_s: overrides `problem.time_limit_s`; default 10 s. The call returns within it plus a
+            small overhead (model building and result encoding).
+        workers: CP-SAT worker threads for the lower-bound search (the annealer uses the calling thread).
+        hint: meeting id -> slot of a previous (published) schedule; the re-solve keeps meetings there
+            where that costs no extra breaks. Unknown ids and slots outside a meeting's domain are ignored.
+        seed: random seed of the annealer.
+
+    Returns:
+        The best schedule found, the proven lower bound and the status.
+
+    Raises:
+        ProblemError: the problem is malformed (names the field).
+    """
+    started = time.monotonic()
+    validate(problem)
+    limit = time_limit_s if time_limit_s is not None else problem.time_limit_s or DEFAULT_TIME_LIMIT_S
+    deadline = started + limit - MARGIN_S
+    inst = to_instance(problem)
+    if any(not dom for dom in inst.domains):
+        return _result(problem, inst, None, None, started, proved=True)
+    windows = participant_windows(inst)
+    lb = sum(window_lower_bound(inst, windows))
+    index = {m.id: k for k, m in enumerate(problem.meetings)}
+    hint_idx = {
+        index[mid]: s - 1 for mid, s in (hint or {}).items() if mid in index and s - 1 in inst.domains[index[mid]]
+    }
+    try:
+        start = initial_schedule(inst, time_limit_s=max(deadline - time.monotonic(), 0.01), hint=hint_idx)
+    except Infeasible:
+        return _result(problem, inst, None, None, started, proved=True)
+    if start is None:
+        return _result(problem, inst, None, lb, started, proved=False)
+    bounder = Bounder(inst, windows, workers=workers, time_limit_s=max(deadline - time.monotonic(), 0.01))
+    bounder.start()
+    try:
+        best = _anneal(inst, start, bounder, deadline, lb, hint_idx, seed)
+    finally:
+        bounder.stop()
+    found = bounder.best
+    if found is not None:
+        best.offer((found[0], sum(1 for k, s in hint_idx.items() if found[1][k] != s)), found[1])
+    if bounder.status == cp_model.INFEASIBLE and best.slots is None:
+        return _result(problem, inst, None, None, started, proved=True)
+    lb = max(lb, bounder.lower_bound)
+    return _result(problem, inst, best.slots, lb, started, proved=False)
+
+
+def solve_json(data: bytes, *, time_limit_s: float | None = None) -> bytes:
+    """Decode a Problem strictly from JSON, validate and solve it, and encode the Result as JSON.
+
+    Raises:
+        msgspec.ValidationError: wrong types or field constraints (message names the path).
+        msgspec.DecodeError: not JSON.
+        ProblemError: a cross-field rule is broken (names the field).
+    """
+    problem = decode_problem(data)
+    return msgspec.json.encode(solve(problem, time_limit_s=time_limit_s))

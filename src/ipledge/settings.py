@@ -46,7 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery not answered with a 2xx within this many seconds has failed."""
     webhook_lease: Annotated[float, msgspec.Meta(gt=0.0)] = 60.0
     """How long a worker's claim on a delivery lasts; must exceed webhook_timeout."""
-    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 64
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 16
     worker_poll: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
     """Seconds an idle worker waits for work before it looks again (it is also woken by NOTIFY)."""
 

@@ -47,7 +47,7 @@ CREATE TABLE assessments (
     created_by_key        uuid REFERENCES api_keys (id),
     as_of                 date NOT NULL,
     model_version         text NOT NULL,
-    coefficient_version   text NOT NULL REFERENCES coefficient_sets (version),
+    coefficient_version   text NOT NULL,
     patent_count          integer NOT NULL CHECK (patent_count BETWEEN 1 AND 200),
     requested_amount      numeric(18, 2) NOT NULL CHECK (requested_amount > 0),
     collateral_value      numeric(18, 2) NOT NULL CHECK (collateral_value >= 0),

@@ -110,7 +110,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         coeffs = await store.active_coefficients(conn)
         batch, rows, gates = await store.enterprise_facts(conn, as_of, enterprise["id"], numbers, coeffs)
         tx = await store.market_transactions(conn, as_of, coeffs.market.window_years)
-        withdrawn, violation = await store.enterprise_standing(conn, enterprise["id"])
+        withdrawn, violation = await store.enterprise_standing(conn, enterprise)
         valued = calculate(value_offered, batch, rows, gates, data.patents, as_of, coeffs, tx)
         owner = {n: registry[n]["owner_id"] == enterprise["id"] for n in numbers}
         reg = {
@@ -123,29 +123,15 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
             code: calculate(build_report, valued, data, reg, ref, standing, tx, as_of, coeffs, code)
             for code in ("zh", "en")
         }
-        await store.ensure_default_set(conn)
         inputs = _snapshot(enterprise, registry, data)
         body = reports["zh"]
-        async with conn.transaction():
-            new_id, created_at = await store.insert_assessment(
-                conn,
-                (
-                    enterprise["id"],
-                    actor.organisation_id,
-                    actor.key_id,
-                    as_of,
-                    body.model_version,
-                    body.coefficient_version,
-                    len(numbers),
-                    data.requested_amount,
-                    body.collateral_value,
-                    body.suggested_loan,
-                    body.suggested_term_months,
-                    inputs,
-                    msgspec.to_builtins(reports),
-                ),
-            )
-            await _audit(conn, actor, "assessment.created", "assessment", str(new_id), enterprise=ref.credit_code)
+        values = (
+            enterprise["id"], actor.organisation_id, actor.key_id, as_of, body.model_version,
+            body.coefficient_version, len(numbers), data.requested_amount, body.collateral_value,
+            body.suggested_loan, body.suggested_term_months, inputs, msgspec.to_builtins(reports),
+        )  # fmt: skip
+        audit_detail = ({"enterprise": ref.credit_code}, request_id_var.get())
+        new_id, created_at = await store.insert_assessment(conn, values, audit_detail)
     return _assessment(reports[lang], new_id, created_at, actor.organisation_id, inputs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import uuid
 from typing import Any
 
@@ -111,15 +112,16 @@ async def activate(conn: Conn, version: str, org: uuid.UUID) -> None:
 # --- enterprise facts ---------------------------------------------------------------------------------
 
 
-async def enterprise_standing(conn: Conn, org_id: uuid.UUID) -> tuple[bool, bool]:
+async def enterprise_standing(conn: Conn, enterprise: Any) -> tuple[bool, bool]:
     """(withdrawn from the cultivation pool, under a violation report) for the risk flags.
 
-    The pool lives in the matching domain; until it exposes its state this reads only the registry's
-    ``violation_flags``. Matching extends this function (one public question: "has this enterprise
-    been withdrawn from the pool?") rather than valuation reaching into its tables.
+    ``enterprise`` is the row of :func:`enterprise_row`. The pool lives in the matching domain; until
+    it exposes its state this reads only the registry's ``violation_flags``. Matching extends this
+    function (one public question: "has this enterprise been withdrawn from the pool?") rather than
+    valuation reaching into its tables.
     """
-    flags = await conn.fetchval("SELECT violation_flags FROM enterprises WHERE organisation_id = $1", org_id)
-    return False, bool(flags)
+    del conn
+    return False, bool(enterprise["violation_flags"])
 
 
 async def enterprise_row(conn: Conn, credit_code: str) -> Any:
@@ -147,14 +149,44 @@ async def registry_patents(conn: Conn, numbers: list[str]) -> dict[str, Any]:
 
 
 async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: Any) -> NDArray[np.void]:
-    """Run ``query`` as a binary COPY and decode its fixed-width rows."""
+    """Run ``query`` as a binary COPY and decode its fixed-width rows.
+
+    Arguments are inlined as literals (see :func:`literal`): a COPY with parameters would need a
+    prepare round trip first.
+    """
     buf = io.BytesIO()
-    await conn.copy_from_query(query, *args, output=buf, format="binary")
+    for k in range(len(args), 0, -1):  # $10 before $1
+        query = query.replace(f"${k}", literal(args[k - 1]))
+    await conn.copy_from_query(query, output=buf, format="binary")
     return decode_rows(buf.getbuffer(), fields)
 
 
-async def medians(conn: Conn) -> dict[str, float]:
-    return {r[0]: float(r[1]) for r in await conn.fetch(MEDIANS_SQL)}
+_SAFE = re.compile(r"^[0-9A-Za-z_.\-]*$")
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for the values the feature queries take (dates, uuids, codes, lists of those)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, dt.date):
+        return f"'{value.isoformat()}'::date"
+    if isinstance(value, uuid.UUID):
+        return f"'{value}'::uuid"
+    if isinstance(value, list):
+        kind = "uuid[]" if value and isinstance(value[0], uuid.UUID) else "text[]"
+        return f"ARRAY[{', '.join(literal(str(v)) for v in value)}]::{kind}"
+    text = str(value)
+    if not _SAFE.match(text):
+        raise ValueError(f"unsafe literal {text!r}")
+    return f"'{text}'"
+
+
+async def medians(conn: Conn, chains: list[str] | None = None) -> dict[str, float]:
+    """Median product sales of each chain's enterprises (only ``chains`` when given)."""
+    if chains is None:
+        return {r[0]: float(r[1]) for r in await conn.fetch(MEDIANS_SQL)}
+    query = MEDIANS_SQL.replace("GROUP BY", "AND chain_code = ANY ($1::text[]) GROUP BY")
+    return {r[0]: float(r[1]) for r in await conn.fetch(query, chains)}
 
 
 async def enterprise_facts(
@@ -171,7 +203,9 @@ async def enterprise_facts(
     sections = [IPC_SECTIONS.find(bytes(c[:1]).decode() or "-") + 1 for c in rows["ipc1"]]
     pairs = sorted({(y, s) for y, s in zip(year_list, sections, strict=True) if s > 0})
     histogram = await cohort_histogram(conn, [p[0] for p in pairs], [p[1] for p in pairs])
-    side = SideTables.build(events, enterprises, await medians(conn), histogram)
+    codes = {int(c) for c in rows["patent_chain"]} | {int(c) for c in enterprises["chain"]}
+    chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
+    side = SideTables.build(events, enterprises, await medians(conn, chains), histogram)
     batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
     return batch, rows, gates
 
@@ -278,13 +312,20 @@ _SUMMARY = (
 )
 
 
-async def insert_assessment(conn: Conn, values: tuple[Any, ...]) -> tuple[uuid.UUID, dt.datetime]:
+async def insert_assessment(
+    conn: Conn, values: tuple[Any, ...], audit: tuple[Any, ...]
+) -> tuple[uuid.UUID, dt.datetime]:
+    """Insert the report and its audit row in one statement (atomic without a transaction block)."""
     row = await conn.fetchrow(
-        "INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
+        "WITH a AS (INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
         " coefficient_version, patent_count, requested_amount, collateral_value, suggested_loan,"
         " suggested_term_months, inputs, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        " RETURNING id, created_at",
+        " RETURNING id, created_at),"
+        " l AS (INSERT INTO audit_log (actor_org, actor_key, action, subject_type, subject_id, detail, request_id)"
+        " SELECT $2, $3, 'assessment.created', 'assessment', a.id::text, $14, $15 FROM a)"
+        " SELECT id, created_at FROM a",
         *values,
+        *audit,
     )
     assert row is not None
     return row["id"], row["created_at"]

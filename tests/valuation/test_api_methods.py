@@ -164,3 +164,15 @@ async def test_transactions_feed_the_market_approach(client: Any, world: Any) ->
     market = report["patents"][0]["methods"]["market"]
     assert market["applicable"] is True and len(market["comparables"]) == 5
     assert report["patents"][0]["value"]["weights"]["market"] > 0
+
+
+async def test_openapi_lists_the_valuation_operations_with_examples(client: Any) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    ops = {op["operationId"]: op for path in schema["paths"].values() for op in path.values() if "operationId" in op}
+    for name in ("createAssessment", "getAssessment", "getAssessmentHtml", "listAssessments", "incomeMethod",
+                 "costMethod", "listCoefficientSets", "createCoefficientSet", "activateCoefficientSet",
+                 "createTransaction", "importTransactions", "listTransactions"):  # fmt: skip
+        assert name in ops, name
+    for name in ("createAssessment", "incomeMethod", "costMethod", "createTransaction"):
+        content = ops[name]["requestBody"]["content"]["application/json"]
+        assert content.get("examples") or content["schema"].get("examples"), name

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from roadshow.scheduling.instance import Instance
 
@@ -180,14 +180,24 @@ class Annealer:
                     new_masks[p] = m
         return moves, new_masks
 
-    def run(self, deadline: float, *, target: int = 0) -> tuple[tuple[int, int, int], list[int]]:
-        """Anneal from the current state until the deadline or a fair schedule with `target` breaks.
+    @staticmethod
+    def _reached(score: tuple[int, int, int], lower_bound: Callable[[], int]) -> bool:
+        over, total, moved = score
+        return over == 0 and moved == 0 and total <= lower_bound()
+
+    def run(
+        self, deadline: float, *, lower_bound: Callable[[], int] = lambda: 0
+    ) -> tuple[tuple[int, int, int], list[int]]:
+        """Anneal from the current state until the deadline or until the best schedule is good enough.
+
+        Good enough: fair, no hinted meeting moved, and no more breaks than `lower_bound()` (polled, since the
+        bound can rise meanwhile).
 
         Returns:
             The best (score, slots) seen, score as in `score()`.
         """
         best = (self.score(), list(self.slot))
-        if not self.free:
+        if not self.free or self._reached(best[0], lower_bound):
             return best
         rng, free = self.rng, self.free
         start = time.monotonic()
@@ -197,7 +207,7 @@ class Annealer:
             it += 1
             if it & 255 == 0:
                 now = time.monotonic()
-                if now >= deadline:
+                if now >= deadline or self._reached(best[0], lower_bound):
                     return best
                 temp = T_START * (T_END / T_START) ** ((now - start) / span)
             k = free[rng.randrange(len(free))]
@@ -209,5 +219,5 @@ class Annealer:
                 self._apply(*prop, delta)
                 if self.score() < best[0]:
                     best = (self.score(), list(self.slot))
-                    if self.over == 0 and self.total <= target and not self.moved:
+                    if self._reached(best[0], lower_bound):
                         return best

@@ -9,6 +9,7 @@ meets the proven lower bound. Tables are numbered per slot at the end (tables ar
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 
@@ -94,6 +95,10 @@ class _Best:
         return None if self.key is None else self.key[0]
 
 
+def _bound(floor: int, bounder: Bounder) -> int:
+    return max(floor, bounder.lower_bound)
+
+
 def _anneal(
     inst: Instance, start: list[int], bounder: Bounder, deadline: float, lb: int, hint: Mapping[int, int], seed: int
 ) -> _Best:
@@ -110,7 +115,9 @@ def _anneal(
         if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
             return best
         annealer.reset(best.slots if best.slots is not None else restart)
-        (over, total, moved), slots = annealer.run(min(deadline, now + ROUND_S), target=lb)
+        (over, total, moved), slots = annealer.run(
+            min(deadline, now + ROUND_S), lower_bound=functools.partial(_bound, lb, bounder)
+        )
         if over == 0 and _fair(inst, _breaks_of(inst, slots)):
             best.offer((total, moved), slots)
         restart = slots

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from roadshow.scheduling import check_schedule, load_dzn, solve  # noqa: E402
+from roadshow.scheduling import ProblemError, Result, check_schedule, load_dzn, solve  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "b2b"
 VARIANTS = ("original", "forb0003", "forb0007", "fixed020-Forb", "fixed040-Forb")
@@ -65,7 +65,12 @@ def main() -> int:
                 continue
             problem = load_dzn(path, fairness=2)
             t0 = time.perf_counter()
-            result = solve(problem, time_limit_s=args.time_limit, seed=args.seed)
+            try:
+                result = solve(problem, time_limit_s=args.time_limit, seed=args.seed)
+            except ProblemError as exc:
+                # a locked meeting outside its own session: no schedule can exist, rejected before solving
+                result = Result(status="infeasible", breaks=None, lower_bound=None, solve_seconds=0.0)
+                print(f"{name:16} {variant:14} rejected as malformed (so infeasible): {exc}")
             secs = time.perf_counter() - t0
             errors = check_schedule(problem, result)
             publ = PUBLISHED[name] if variant == "original" else None

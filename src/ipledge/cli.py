@@ -48,11 +48,11 @@ def _print_keys(keys: Sequence[tuple[str, str, str]]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from ipledge.demo import demo_keys, load_demo
+    from ipledge.demo import demo_keys, load_all_demos
 
     async def action(pool: Pool) -> int:
-        loaded = await load_demo(pool, settings.demo_seed)
-        print("demo data loaded" if loaded else "demo data already present")
+        loaded = await load_all_demos(pool, settings.demo_seed, base_url=settings.public_base_url)
+        print(f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data already present")
         if args.keys:
             _print_keys(await demo_keys(pool))
         return 0
@@ -114,11 +114,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 stack.callback(embedded.stop)
                 effective = load_settings(database_url=embedded.dsn())
             if args.demo:
-                from ipledge.demo import demo_keys, load_demo
+                from ipledge.demo import demo_keys, load_all_demos
 
                 async with open_database(effective) as pool:
-                    if await load_demo(pool, effective.demo_seed):
-                        print("demo data loaded")
+                    loaded = await load_all_demos(pool, effective.demo_seed, base_url=effective.public_base_url)
+                    if loaded:
+                        print(f"demo data loaded: {', '.join(loaded)}")
                     _print_keys(await demo_keys(pool))
             host, port = args.host or effective.host, args.port or effective.port
             print(f"ipledge serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)")

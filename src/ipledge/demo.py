@@ -102,3 +102,19 @@ async def demo_keys(pool: Pool) -> list[tuple[str, str, str]]:
                 key = await store.create_key(conn, row["id"], role, DEMO_LABEL)
                 out.append((role, row["name"], key.key))
     return out
+
+
+async def load_all_demos(pool: Pool, seed: int, *, base_url: str) -> list[str]:
+    """The registry demo, then each domain's own demo on top of it; each step is idempotent.
+
+    Returns the names of the steps that loaded something now.
+    """
+    from matching.demo import load_matching_demo
+    from roadshow.demo import load_roadshow_demo
+
+    loaded = ["registry"] if await load_demo(pool, seed) else []
+    if await load_matching_demo(pool, base_url=base_url, seed=seed):
+        loaded.append("matching")
+    if await load_roadshow_demo(pool):
+        loaded.append("roadshow")
+    return loaded

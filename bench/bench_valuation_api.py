@@ -196,6 +196,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best of each is reported)")
     args = parser.parse_args()
     server = None
     dsn = os.environ.get("DATABASE_URL")
@@ -220,16 +221,23 @@ def main() -> int:
         auth = {"Authorization": f"Bearer {operator_key}"}
         c, s = args.connections, args.seconds
         load(f"http://127.0.0.1:{our_port}/api/v1/valuation/methods/income", body, auth, 2, c)  # warm up
-        echo_rps, _ = load(f"http://127.0.0.1:{bare_port}/echo", body, {}, s, c)
-        compute_rps, _ = load(f"http://127.0.0.1:{bare_port}/compute", body, {}, s, c)
-        ours_rps, ours_p99 = load(f"http://127.0.0.1:{our_port}/api/v1/valuation/methods/income", body, auth, s, c)
+        # Interleaved rounds, best of each: the machine is shared, so load drifts between runs.
+        echo_rps = compute_rps = ours_rps = 0.0
+        ours_p99 = float("nan")
+        for _ in range(args.rounds):
+            echo_rps = max(echo_rps, load(f"http://127.0.0.1:{bare_port}/echo", body, {}, s, c)[0])
+            compute_rps = max(compute_rps, load(f"http://127.0.0.1:{bare_port}/compute", body, {}, s, c)[0])
+            rps, p99 = load(f"http://127.0.0.1:{our_port}/api/v1/valuation/methods/income", body, auth, s, c)
+            if rps > ours_rps:
+                ours_rps, ours_p99 = rps, p99
         request = {"patents": [{"number": n} for n in numbers], "requested_amount": 2_000_000}
         assess_body = json.dumps(request).encode()
         e_auth = {"Authorization": f"Bearer {enterprise_key}"}
         assess_url = f"http://127.0.0.1:{our_port}/api/v1/assessments"
         load(assess_url, assess_body, e_auth, 2, c)  # warm up
         assess_rps, assess_p99 = load(assess_url, assess_body, e_auth, s, c)
-        print(f"load generator: {tool}, {c} connections, {s} s each; server: uvicorn, 1 worker")
+        print(f"load generator: {tool}, {c} connections, {s} s each, best of {args.rounds} interleaved rounds;"
+              " server: uvicorn, 1 worker")  # fmt: skip
         print(f"(a) bare echo      {echo_rps:8.0f} req/s")
         print(f"    bare compute   {compute_rps:8.0f} req/s")
         print(f"    ipledge income {ours_rps:8.0f} req/s (p99 {ours_p99:.1f} ms)")

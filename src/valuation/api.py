@@ -31,7 +31,7 @@ from valuation.schemas import (
     TransactionImport,
     TransactionPage,
 )
-from valuation.types import Lang
+from valuation.types import Lang, Version
 
 OPERATOR = requires("operator")
 ANYONE = requires("operator", "enterprise", "bank", "fund")
@@ -139,7 +139,9 @@ class AssessmentController(Controller):
         self,
         pool: NamedDependency[Pool],
         principal: NamedDependency[Principal],
-        enterprise: Annotated[str | None, QueryParameter(max_length=18, description="统一社会信用代码")] = None,
+        enterprise: Annotated[
+            str | None, QueryParameter(pattern=r"^[0-9A-Za-z]{18}$", description="统一社会信用代码")
+        ] = None,
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> AssessmentPage:
@@ -183,7 +185,7 @@ class CoefficientController(Controller):
         return await service.list_coefficient_sets(pool)
 
     @get("/{version:str}", operation_id="getCoefficientSet", guards=[ANYONE], summary="One coefficient set")
-    async def get_one(self, pool: NamedDependency[Pool], version: FromPath[str]) -> CoefficientSetOut:
+    async def get_one(self, pool: NamedDependency[Pool], version: FromPath[Version]) -> CoefficientSetOut:
         return await service.get_coefficient_set(pool, version)
 
     @post(operation_id="createCoefficientSet", guards=[OPERATOR], summary="Create a new coefficient-set version")
@@ -198,7 +200,7 @@ class CoefficientController(Controller):
 
     @post("/{version:str}/activate", operation_id="activateCoefficientSet", guards=[OPERATOR], status_code=200)
     async def activate(
-        self, pool: NamedDependency[Pool], principal: NamedDependency[Principal], version: FromPath[str]
+        self, pool: NamedDependency[Pool], principal: NamedDependency[Principal], version: FromPath[Version]
     ) -> CoefficientSetOut:
         """Make this version the one new valuations use (one active at a time; history kept)."""
         return await service.activate_coefficient_set(pool, principal, version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -198,7 +199,17 @@ async def list_coefficient_sets(pool: Pool) -> list[CoefficientSetInfo]:
         return await store.list_sets(conn)
 
 
+_VERSION = re.compile(r"^[A-Za-z0-9._\-/+]{1,64}$")
+
+
+def _known_version(version: str) -> str:
+    if not _VERSION.match(version):
+        raise NotFound("系数集不存在 / coefficient set not found")
+    return version
+
+
 async def get_coefficient_set(pool: Pool, version: str) -> CoefficientSetOut:
+    _known_version(version)
     async with pool.acquire() as conn:
         await store.ensure_default_set(conn)
         row = await store.get_set_row(conn, version)
@@ -226,6 +237,7 @@ async def create_coefficient_set(pool: Pool, actor: Principal, data: Coefficient
 
 
 async def activate_coefficient_set(pool: Pool, actor: Principal, version: str) -> CoefficientSetOut:
+    _known_version(version)
     async with pool.acquire() as conn, conn.transaction():
         await store.ensure_default_set(conn)
         if await store.get_set_row(conn, version) is None:

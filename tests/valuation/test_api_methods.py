@@ -176,3 +176,11 @@ async def test_openapi_lists_the_valuation_operations_with_examples(client: Any)
     for name in ("createAssessment", "incomeMethod", "costMethod", "createTransaction"):
         content = ops[name]["requestBody"]["content"]["application/json"]
         assert content.get("examples") or content["schema"].get("examples"), name
+
+
+async def test_hostile_path_and_query_values_are_4xx(client: Any, world: Any) -> None:
+    h = world.operator.headers
+    for url in ("/api/v1/valuation/coefficient-sets/a%00b", "/api/v1/assessments?enterprise=%00%00",
+                "/api/v1/valuation/coefficient-sets/x%20y/activate"):  # fmt: skip
+        r = await (client.post(url, headers=h) if url.endswith("activate") else client.get(url, headers=h))
+        assert 400 <= r.status_code < 500, (url, r.status_code)

@@ -13,7 +13,7 @@ import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 import asyncpg
@@ -113,13 +113,14 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=principal.key_id)
 
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]
 
 
 def requires(*roles: Role, allow_pending: bool = False) -> Guard:
     """A guard admitting only the given roles; banks and funds also need operator approval."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Async on purpose: Litestar runs a sync guard in a worker thread, a thread hop on every request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         if principal.role not in roles:
             raise Forbidden(f"此操作需要角色 {'/'.join(roles)} / requires role {'/'.join(roles)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -30,6 +31,23 @@ LATENCY = Histogram(
 _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+# Request ids: a random per-process prefix and a counter (unique, and no urandom call per request).
+_RID_PREFIX = uuid.uuid4().hex[:16]
+_RID_COUNTER = itertools.count(1)
+# Metric children by label values: ``labels()`` costs a lock and a tuple build on every call.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _metrics(method: str, route: str, status: int, elapsed: float) -> None:
+    children = _CHILDREN.get((method, route, status))
+    if children is None:
+        children = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+        if len(_CHILDREN) < 10_000:
+            _CHILDREN[(method, route, status)] = children
+    children[0].inc()
+    children[1].observe(elapsed)
+
+
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (``X-Request-ID`` in and out), time it, count it and log it."""
 
@@ -39,7 +57,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             return
         http_scope = scope
         incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
-        rid = incoming if _RID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _RID.match(incoming) else f"{_RID_PREFIX}{next(_RID_COUNTER):016x}"
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
@@ -57,8 +75,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             elapsed = time.perf_counter() - start
             route = scope.get("path_template") or "unmatched"
             method = http_scope["method"]
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(elapsed)
+            _metrics(method, route, status, elapsed)
             log.info(
                 "request",
                 extra={"method": method, "path": scope["path"], "status": status, "ms": round(elapsed * 1000, 2)},

@@ -25,6 +25,7 @@ from ipledge.db.runtime import open_database
 from ipledge.deps import provide_pool, provide_principal
 from ipledge.errors import EXCEPTION_HANDLERS
 from ipledge.observability import HealthController, request_context_middleware
+from ipledge.openapi_types import TimeOfDaySchemaPlugin
 from ipledge.registry.api import CONTROLLERS as REGISTRY_CONTROLLERS
 from ipledge.settings import Settings, load_settings
 from ipledge.strict import strict_body
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         before_request=strict_body,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_openapi(),
+        plugins=[TimeOfDaySchemaPlugin()],
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings}),

@@ -29,7 +29,13 @@ def _body_type(handler: HTTPRouteHandler) -> Any:
 
 
 async def strict_body(request: Request[Any, Any, Any]) -> None:
-    """Validate the JSON body strictly; raises ``InvalidInput`` naming the field."""
+    """Validate the JSON body strictly; raises ``InvalidInput`` naming the field.
+
+    Also refuses NUL characters in path and query parameters: PostgreSQL text cannot hold them.
+    """
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if "\x00" in str(value):
+            raise InvalidInput(name, "不能包含 NUL 字符 / must not contain NUL characters")
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     body_type = _body_type(request.route_handler)

@@ -146,3 +146,11 @@ async def test_bad_query_parameters(client: Any, world: Any) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
     r = await client.get("/api/v1/organisations?province=Atlantis", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "province"
+
+
+async def test_nul_characters_in_parameters_are_refused(client: Any, world: Any) -> None:
+    h = world.operator.headers
+    r = await client.get("/api/v1/patents", params={"owner": "a\x00b"}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "owner"
+    r = await client.get("/api/v1/enterprises/abc%00def", headers=h)
+    assert r.status_code in (404, 422)

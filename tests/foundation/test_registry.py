@@ -114,6 +114,8 @@ async def test_listing_paginates_and_filters(client: Any, world: Any) -> None:
         seen += [p["number"] for p in page["items"]]
         url = f"/api/v1/patents?limit=3&cursor={page['next_cursor']}" if page["next_cursor"] else ""
     assert seen == sorted(r["number"] for r in rows)
+    tagged = (await client.get(f"/api/v1/enterprises/{owner}", headers=world.operator.headers)).json()
+    assert tagged["patent_chains"] == ["ai", "ic"]
     h = world.operator.headers
     assert [p["title"] for p in (await client.get("/api/v1/patents?chain=ai", headers=h)).json()["items"]] == [
         "一种模型训练方法"

@@ -21,7 +21,9 @@ SELECT o.id, o.name, o.credit_code, o.province_code AS province, p.name_zh AS pr
        e.revenue::float8, e.profit::float8, e.rd_spend::float8, e.employees, e.rd_staff, e.university_partnership,
        e.patent_industrialisation_rate::float8, e.patent_intensive_industry, e.patent_product_filed,
        e.patent_intensive_products, e.has_trademark, e.has_ip_management, e.violation_flags,
-       e.financing_need::float8, e.consent_share, e.updated_at
+       e.financing_need::float8, e.consent_share, e.updated_at,
+       ARRAY(SELECT DISTINCT c FROM patents p, unnest(p.chain_codes) c WHERE p.owner_id = o.id ORDER BY c)
+           AS patent_chains
 FROM enterprises e JOIN organisations o ON o.id = e.organisation_id JOIN provinces p ON p.code = o.province_code
 """
 

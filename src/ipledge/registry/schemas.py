@@ -204,6 +204,8 @@ class Enterprise(msgspec.Struct, kw_only=True):
     financing_need: float | None
     consent_share: bool
     updated_at: datetime
+    patent_chains: list[str] = []
+    """Chains its patents are tagged with by IPC prefix (the declared ``chain`` is the enterprise's own)."""
 
 
 class EnterprisePage(msgspec.Struct, kw_only=True):

@@ -16,7 +16,7 @@ from valuation.batch import PatentBatch
 from valuation.codes import CHAIN_CODES, GRADES, INDICATOR_INDEX, INDICATORS, LABELS, PATENT_TYPES
 from valuation.coefficients import CoefficientSet
 from valuation.degree import SOURCES, indicator_weights
-from valuation.market import MarketResult, Transactions, market_value_one
+from valuation.market import MarketResult, Transactions, market_result, market_value_one
 from valuation.pipeline import BatchValuation, value_batch
 from valuation.pledge import GATES, PledgeAssessment, PledgeEnterprise, PledgePatent, PledgeRequest, assess_pledge
 from valuation.reconcile import METHODS
@@ -180,7 +180,9 @@ def _market(
         )
     if not sales > 0:
         return MarketResult(False, None, 0, [], [say("market.no_revenue", lang)])
-    return market_value_one(v.degrees.scores[i], sales, CHAIN_CODES[chain], tx, as_of, c, lang)
+    if v.market is None:  # not reached: value_batch computes the market arrays whenever tx is given
+        return market_value_one(v.degrees.scores[i], sales, CHAIN_CODES[chain], tx, as_of, c, lang)
+    return market_result(v.market, i, sales, tx, c, lang)  # the batch's own neighbours: no second query
 
 
 def _steps(

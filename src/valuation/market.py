@@ -5,10 +5,18 @@ Features are the 27 indicator scores plus log revenue, standardised over the com
 revenue (price x target revenue / its revenue); the estimate is the median of the k scaled prices,
 robust to one odd deal. Fewer comparables than the coefficient set's minimum -> not applicable.
 One model is fitted per chain and queried for all that chain's targets at once.
+
+Fitted models are cached per process, keyed by a digest of the comparable pool's features and k:
+a changed, added or removed transaction changes the key, so a stale model is never used. Small
+queries (an assessment's few patents) run single-threaded: an OpenMP team for one row costs more
+than the query itself, more so on a shared, loaded machine.
 """
 
+import collections
 import dataclasses
 import datetime as dt
+import hashlib
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -72,9 +80,6 @@ def market_values(
     Returns:
         Estimates and the neighbours used.
     """
-    from sklearn.neighbors import NearestNeighbors  # imported on first use: it costs seconds at start-up
-    from sklearn.preprocessing import StandardScaler
-
     n, k, settings = scores.shape[0], coeffs.market.neighbours, coeffs.market
     out = MarketArrays(
         np.full(n, np.nan), np.zeros(n, np.int64), np.full((n, k), -1), np.full((n, k), np.nan), np.full((n, k), np.nan)
@@ -91,10 +96,10 @@ def market_values(
         rows = rows[target_ok[rows]]
         if pool.size < settings.min_comparables or rows.size == 0:
             continue
-        scaler = StandardScaler().fit(_features(tx.scores[pool], tx.revenue[pool]))
         kk = min(k, pool.size)
-        nn = NearestNeighbors(n_neighbors=kk).fit(scaler.transform(_features(tx.scores[pool], tx.revenue[pool])))
-        dist, idx = nn.kneighbors(scaler.transform(_features(scores[rows], revenue[rows])))
+        dist, idx = _fitted(_features(tx.scores[pool], tx.revenue[pool]), kk).query(
+            _features(scores[rows], revenue[rows])
+        )
         chosen = pool[idx]
         scaled = tx.price[chosen] * revenue[rows, None] / tx.revenue[chosen]
         out.neighbours[rows, :kk] = chosen
@@ -102,6 +107,61 @@ def market_values(
         out.scaled_prices[rows, :kk] = scaled
         out.value[rows] = np.median(scaled, axis=1)
     return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Model:
+    """A comparable pool standardised and indexed: ``StandardScaler`` statistics and ``NearestNeighbors``."""
+
+    mean: F64
+    scale: F64
+    nn: Any
+
+    def query(self, features: F64) -> tuple[F64, NDArray[np.int64]]:
+        """Distances and pool positions of the nearest comparables of each row of ``features``."""
+        x = (features - self.mean) / self.scale  # what StandardScaler.transform computes, without its checks
+        if x.shape[0] > _SMALL_QUERY:
+            dist, idx = self.nn.kneighbors(x)
+        else:
+            with _single_thread():
+                dist, idx = self.nn.kneighbors(x)
+        return dist, idx
+
+
+_SMALL_QUERY = 256
+_MODELS: collections.OrderedDict[bytes, _Model] = collections.OrderedDict()
+_MODELS_MAX = 128
+_THREADS: list[Any] = []
+
+
+def _single_thread() -> Any:
+    """A context that limits OpenMP to one thread (the controller is built once per process)."""
+    if not _THREADS:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # a scikit-learn dependency
+
+        _THREADS.append(ThreadpoolController())
+    return _THREADS[0].limit(limits=1, user_api="openmp")
+
+
+def _fitted(pool_features: F64, k: int) -> _Model:
+    """The model of a comparable pool, fitted once per distinct pool content and k (LRU per process)."""
+    digest = hashlib.blake2b(pool_features.tobytes(), digest_size=20)
+    digest.update(f"{pool_features.shape}/{k}".encode())
+    key = digest.digest()
+    model = _MODELS.get(key)
+    if model is not None:
+        _MODELS.move_to_end(key)
+        return model
+    from sklearn.neighbors import NearestNeighbors  # imported on first use: it costs seconds at start-up
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(pool_features)
+    mean, scale = np.asarray(scaler.mean_, np.float64), np.asarray(scaler.scale_, np.float64)
+    model = _Model(mean, scale, NearestNeighbors(n_neighbors=k).fit((pool_features - mean) / scale))
+    _MODELS[key] = model
+    if len(_MODELS) > _MODELS_MAX:
+        _MODELS.popitem(last=False)
+    return model
 
 
 class Comparable(msgspec.Struct, frozen=True):
@@ -145,18 +205,37 @@ def market_value_one(
         raise ValuationInputError("chain", f"must be one of {list(CHAIN_CODES)}")
     chain_idx = np.array([CHAIN_CODES.index(chain)], np.int16)
     res = market_values(scores.reshape(1, -1), np.array([revenue], float), chain_idx, tx, as_of, coeffs)
-    available = int(res.pool_size[0])
+    return market_result(res, 0, revenue, tx, coeffs, lang)
+
+
+def market_result(
+    res: MarketArrays, i: int, revenue: float, tx: Transactions, coeffs: CoefficientSet, lang: Lang = "zh"
+) -> MarketResult:
+    """Explain row ``i`` of :func:`market_values`: the comparables used, or why the approach does not apply.
+
+    Args:
+        res: The batch's market arrays.
+        i: The row.
+        revenue: That row's yearly product sales.
+        tx: The transactions ``res`` indexes.
+        coeffs: Coefficient set.
+        lang: Language of ``steps``.
+
+    Returns:
+        The estimate with its comparables, or ``applicable=False`` with the reason.
+    """
+    available = int(res.pool_size[i])
     if not revenue > 0:
         return MarketResult(False, None, available, [], [say("market.no_revenue", lang)])
-    if np.isnan(res.value[0]):
+    if np.isnan(res.value[i]):
         need = coeffs.market.min_comparables
         line = say("market.too_few", lang, n=available, need=need, years=f"{coeffs.market.window_years:g}")
         return MarketResult(False, None, available, [], [line])
     used = [
         Comparable(str(tx.ids[j]), float(d), float(tx.price[j]), float(tx.revenue[j]), float(s))
-        for j, d, s in zip(res.neighbours[0], res.distances[0], res.scaled_prices[0], strict=True)
+        for j, d, s in zip(res.neighbours[i], res.distances[i], res.scaled_prices[i], strict=True)
         if j >= 0
     ]
-    value = float(res.value[0])
+    value = float(res.value[i])
     steps = [say("market.used", lang, k=len(used), n=available), say("market.value", lang, value=f"{value:,.2f}")]
     return MarketResult(True, value, available, used, steps)

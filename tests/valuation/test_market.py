@@ -75,3 +75,31 @@ def test_window_uses_the_valuation_date():
     tx = _tx(6, days_ago=100)
     later = AS_OF + dt.timedelta(days=3 * 366)
     assert not market_value_one(np.full(N_INDICATORS, 50.0), 1e7, "ic", tx, later, COEFFS).applicable
+
+
+def test_cached_models_follow_the_transactions():
+    tx = _tx(8, seed=5, price=np.arange(1, 9) * 1e5)
+    target = tx.scores[2].copy()
+    first = market_value_one(target, 1e7, "ic", tx, AS_OF, COEFFS)
+    assert market_value_one(target, 1e7, "ic", tx, AS_OF, COEFFS) == first  # served by the cached model
+    moved = tx.scores.copy()
+    moved[2] += 40.0  # the nearest comparable changes: a new pool digest, a new model
+    changed = Transactions(tx.ids, tx.chain, tx.day, tx.price, tx.revenue, moved)
+    again = market_value_one(target, 1e7, "ic", changed, AS_OF, COEFFS)
+    assert again.comparables[0].id != "t2" or again.comparables[0].distance > 0
+
+
+def test_batch_rows_explain_like_a_single_query():
+    from valuation.market import market_result
+
+    tx = _tx(9, seed=7, price=np.linspace(1e5, 9e5, 9), revenue=np.linspace(1e7, 3e7, 9))
+    scores = np.random.default_rng(1).uniform(20, 90, (4, N_INDICATORS))
+    revenue = np.array([1e7, 2e7, 3e7, 4e7])
+    res = market_values(scores, revenue, np.full(4, IC, np.int16), tx, AS_OF, COEFFS)
+    for i in range(4):
+        single = market_value_one(scores[i], float(revenue[i]), "ic", tx, AS_OF, COEFFS)
+        batch = market_result(res, i, float(revenue[i]), tx, COEFFS)
+        assert (batch.value, batch.steps) == (single.value, single.steps)
+        assert [c.id for c in batch.comparables] == [c.id for c in single.comparables]
+        # the distances agree to rounding (a multi-row query computes them through a matrix product)
+        assert [c.distance for c in batch.comparables] == pytest.approx([c.distance for c in single.comparables])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import re
 import time
 import uuid
@@ -18,8 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from ipledge.context import request_id_var
 from ipledge.db.migrate import MigrationError, pending_migrations
 from ipledge.errors import PROBLEM_JSON
-
-log = logging.getLogger("ipledge.access")
+from ipledge.logs import access_log
 
 REQUESTS = Counter("ipledge_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -76,10 +74,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             route = scope.get("path_template") or "unmatched"
             method = http_scope["method"]
             _metrics(method, route, status, elapsed)
-            log.info(
-                "request",
-                extra={"method": method, "path": scope["path"], "status": status, "ms": round(elapsed * 1000, 2)},
-            )
+            access_log(method, scope["path"], status, round(elapsed * 1000, 2), rid)
             request_id_var.reset(token)
 
     return middleware

@@ -1,0 +1,73 @@
+"""The access log's fast path (``ipledge.logs.access_log``) writes what the JSON formatter would, secrets masked.
+
+(It lives here because the valuation API bench drove the change; it tests ``ipledge.logs``.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from ipledge import logs
+from ipledge.context import request_id_var
+
+
+@pytest.fixture
+def json_stream() -> Iterator[io.StringIO]:
+    parent = logging.getLogger("ipledge")
+    saved = (parent.handlers[:], parent.level, parent.propagate, logs._JSON_HANDLER[:])
+    logs.configure_logging("INFO")
+    buf = io.StringIO()
+    parent.handlers[0].setStream(buf)
+    try:
+        yield buf
+    finally:
+        parent.handlers[:], parent.level, parent.propagate = saved[0], saved[1], saved[2]
+        logs._JSON_HANDLER[:] = saved[3]
+
+
+def test_fast_line_equals_the_formatter_line_and_masks_secrets(json_stream: io.StringIO) -> None:
+    key = "ipk_" + "B" * 40
+    path = f"/api/v1/things/{key}/Bearer topsecret"
+    token = request_id_var.set("rid-42")
+    try:
+        logs.access_log("GET", path, 404, 1.5, "rid-42")
+        logging.getLogger("ipledge.access").info(
+            "request", extra={"method": "GET", "path": path, "status": 404, "ms": 1.5}
+        )
+    finally:
+        request_id_var.reset(token)
+    fast, slow = (json.loads(line) for line in json_stream.getvalue().splitlines())
+    assert list(fast) == list(slow) and {k: v for k, v in fast.items() if k != "ts"} == {
+        k: v for k, v in slow.items() if k != "ts"
+    }
+    assert fast["ts"][:19] == slow["ts"][:19] and fast["ts"].endswith("+00:00")
+    assert key not in json_stream.getvalue() and "topsecret" not in json_stream.getvalue()
+    assert fast["path"] == "/api/v1/things/ipk_BBBBBB***/Bearer ***"
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_level_and_foreign_handlers_are_respected(json_stream: io.StringIO) -> None:
+    logging.getLogger("ipledge").setLevel("WARNING")
+    logs.access_log("GET", "/health", 200, 0.1, "r")
+    assert json_stream.getvalue() == ""
+    logging.getLogger("ipledge").setLevel("INFO")
+    access, listener = logging.getLogger("ipledge.access"), _Records()
+    access.addHandler(listener)  # someone else listens: the regular logging path is taken
+    try:
+        logs.access_log("POST", "/api/v1/x", 201, 2.0, "r")
+    finally:
+        access.removeHandler(listener)
+    assert [(r.getMessage(), r.__dict__["status"]) for r in listener.records] == [("request", 201)]

@@ -101,28 +101,53 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_pool(settings, action)
 
 
+def serve_app() -> Any:
+    """The app of one ``ipledge serve --workers N`` process (a uvicorn factory): settings from the environment."""
+    from ipledge.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    return create_app(settings)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     import uvicorn
 
     from ipledge.app import create_app
 
+    workers = args.workers or settings.workers
+    if workers < 1:
+        print("error: --workers: must be at least 1", file=sys.stderr)
+        return 2
+
+    async def prepare(stack: AsyncExitStack) -> Settings:
+        effective = settings
+        if settings.database_url is None:
+            embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_path / "pg")
+            stack.callback(embedded.stop)
+            effective = load_settings(database_url=embedded.dsn())
+        if args.demo:
+            from ipledge.demo import demo_keys, load_all_demos
+
+            async with open_database(effective) as pool:
+                loaded = await load_all_demos(pool, effective.demo_seed, base_url=effective.public_base_url)
+                if loaded:
+                    print(f"demo data loaded: {', '.join(loaded)}")
+                _print_keys(await demo_keys(pool))
+        return effective
+
+    def announce(effective: Settings) -> tuple[str, int]:
+        host, port = args.host or effective.host, args.port or effective.port
+        each = f", {workers} worker processes" if workers > 1 else ""
+        print(f"ipledge serving on http://{host}:{port}{each}  (API docs: http://{host}:{port}/schema)")
+        return host, port
+
     async def main() -> int:
         async with AsyncExitStack() as stack:
-            effective = settings
-            if settings.database_url is None:
-                embedded = await asyncio.to_thread(EmbeddedPostgres, settings.data_path / "pg")
-                stack.callback(embedded.stop)
-                effective = load_settings(database_url=embedded.dsn())
-            if args.demo:
-                from ipledge.demo import demo_keys, load_all_demos
-
-                async with open_database(effective) as pool:
-                    loaded = await load_all_demos(pool, effective.demo_seed, base_url=effective.public_base_url)
-                    if loaded:
-                        print(f"demo data loaded: {', '.join(loaded)}")
-                    _print_keys(await demo_keys(pool))
-            host, port = args.host or effective.host, args.port or effective.port
-            print(f"ipledge serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)")
+            effective = await prepare(stack)
+            host, port = announce(effective)
             config = uvicorn.Config(
                 create_app(effective), host=host, port=port, log_config=None, access_log=False, lifespan="on"
             )
@@ -130,7 +155,28 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     try:
-        return asyncio.run(main())
+        if workers == 1:
+            return asyncio.run(main())
+        # uvicorn's process manager needs the main thread (signals), so it runs outside the event loop; the
+        # embedded database (if any) stays up until the manager returns, then its handle is released.
+        stack = AsyncExitStack()
+        effective = asyncio.run(prepare(stack))
+        host, port = announce(effective)
+        os.environ["DATABASE_URL"] = effective.database_url or ""  # each worker reads its settings from here
+        try:
+            uvicorn.run(
+                "ipledge.cli:serve_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+            )
+        finally:
+            asyncio.run(stack.aclose())
+        return 0
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown; the exit stack has run
         print("ipledge stopped")
         return 0
@@ -156,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="load demo data once and print a demo key per role")
+    serve.add_argument("--workers", type=int, help="worker processes (IPLEDGE_WORKERS, default 1)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="load demo data (idempotent)")

@@ -26,6 +26,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = ".ipledge"
     host: str = "127.0.0.1"
     port: Port = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    """``ipledge serve`` worker processes (each with its own database pool of up to ``db_pool_max``)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     db_pool_min: PositiveInt = 2

@@ -1,23 +1,22 @@
-"""The exact CP-SAT model searched in a background thread, for lower bounds.
+"""CP-SAT models searched in background threads (CP-SAT releases the GIL, so they run beside the annealer).
 
-It proves lower bounds (core-based search) and may find or prove optimal schedules, while the annealer
-(in the calling thread) looks for good schedules.
-
-CP-SAT releases the GIL while it searches, so the two really run side by side on two cores.
+Two searches use this: the exact model proving lower bounds (core-based search plus the default LP search;
+it may also find or prove the optimum), and the restricted window model looking for schedules where every
+participant that can meet back to back does so (see `model.py`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from roadshow.scheduling.instance import Instance
-from roadshow.scheduling.model import BreakModel, build_model
+from roadshow.scheduling.model import BreakModel
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
-    def __init__(self, owner: Bounder, bm: BreakModel) -> None:
+    def __init__(self, owner: CpSearch, bm: BreakModel) -> None:
         super().__init__()
         self.owner = owner
         self.bm = bm
@@ -27,21 +26,39 @@ class _Recorder(cp_model.CpSolverSolutionCallback):
         self.owner.record(round(self.objective_value), slots)
 
 
-class Bounder:
-    """The exact model searched in a thread; read `lower_bound`, `best` and `status` at any time."""
+class CpSearch:
+    """One CP-SAT model searched in a thread; read `lower_bound`, `best` and `status` at any time.
 
-    def __init__(self, inst: Instance, windows: list[list[int]], *, workers: int, time_limit_s: float) -> None:
-        self.inst = inst
-        self.windows = windows
+    Args:
+        build: builds the model (called in the thread, so building overlaps the caller's work).
+        workers: CP-SAT worker threads.
+        subsolvers: CP-SAT subsolver names (empty: CP-SAT's default portfolio).
+        time_limit_s: the search's time limit.
+        proves_bound: whether the model is exact, so that its objective bound bounds the problem.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], BreakModel],
+        *,
+        workers: int,
+        subsolvers: list[str],
+        time_limit_s: float,
+        proves_bound: bool,
+        name: str,
+    ) -> None:
+        self.build = build
         self.workers = max(1, workers)
+        self.subsolvers = subsolvers
         self.time_limit_s = time_limit_s
+        self.proves_bound = proves_bound
         self.lower_bound = 0
         self.best: tuple[int, list[int]] | None = None
         self.status = cp_model.UNKNOWN
         self._lock = threading.Lock()
         self._solver = cp_model.CpSolver()
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="roadshow-bounder", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"roadshow-{name}", daemon=True)
 
     def start(self) -> None:
         """Start searching in the background."""
@@ -54,16 +71,15 @@ class Bounder:
                 self.best = (value, slots)
 
     def _bound(self, value: float) -> None:
-        self.lower_bound = max(self.lower_bound, int(value + 1e-6 + 0.999))
+        if self.proves_bound:
+            self.lower_bound = max(self.lower_bound, int(value + 1e-6 + 0.999))
 
     def _run(self) -> None:
-        bm = build_model(self.inst, self.windows)
+        bm = self.build()
         params = self._solver.parameters
         params.max_time_in_seconds = max(self.time_limit_s, 0.01)
-        params.num_workers = max(2, self.workers)
-        # core-based search for the bound, plus the default LP search; we skip CP-SAT's own LNS because
-        # the annealer is far better at finding schedules for this problem.
-        params.subsolvers.extend(["core", "default_lp"][: max(2, self.workers)])
+        params.num_workers = self.workers
+        params.subsolvers.extend(self.subsolvers)
         self._solver.best_bound_callback = self._bound
         if self._stopped.is_set():
             return
@@ -71,7 +87,7 @@ class Bounder:
         self.status = status
         if status == cp_model.OPTIMAL:
             self._bound(self._solver.objective_value)
-        elif status in (cp_model.FEASIBLE,):
+        elif status == cp_model.FEASIBLE:
             self._bound(self._solver.best_objective_bound)
 
     def done(self) -> bool:

@@ -186,12 +186,16 @@ class Annealer:
         return over == 0 and moved == 0 and total <= lower_bound()
 
     def run(
-        self, deadline: float, *, lower_bound: Callable[[], int] = lambda: 0
+        self,
+        deadline: float,
+        *,
+        lower_bound: Callable[[], int] = lambda: 0,
+        stop: Callable[[], bool] = lambda: False,
     ) -> tuple[tuple[int, int, int], list[int]]:
         """Anneal from the current state until the deadline or until the best schedule is good enough.
 
         Good enough: fair, no hinted meeting moved, and no more breaks than `lower_bound()` (polled, since the
-        bound can rise meanwhile).
+        bound can rise meanwhile). `stop()` is polled too (another search found an optimal schedule).
 
         Returns:
             The best (score, slots) seen, score as in `score()`.
@@ -207,7 +211,7 @@ class Annealer:
             it += 1
             if it & 255 == 0:
                 now = time.monotonic()
-                if now >= deadline or self._reached(best[0], lower_bound):
+                if now >= deadline or self._reached(best[0], lower_bound) or stop():
                     return best
                 temp = T_START * (T_END / T_START) ** ((now - start) / span)
             k = free[rng.randrange(len(free))]

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 import msgspec
 from ortools.sat.python import cp_model
 
-from roadshow.scheduling.bounder import Bounder
+from roadshow.scheduling.bounder import CpSearch
 from roadshow.scheduling.contract import ParticipantBreaks, Problem, Result, ScheduledMeeting, decode_problem
 from roadshow.scheduling.initial import Infeasible, initial_schedule
 from roadshow.scheduling.instance import Instance, to_instance
+from roadshow.scheduling.model import build_model, build_window_model
 from roadshow.scheduling.search import Annealer, mask_breaks
 from roadshow.scheduling.validate import validate
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
@@ -95,28 +96,52 @@ class _Best:
         return None if self.key is None else self.key[0]
 
 
-def _bound(floor: int, bounder: Bounder) -> int:
+def _bound(floor: int, bounder: CpSearch) -> int:
     return max(floor, bounder.lower_bound)
 
 
+def _found_optimum(searches: list[CpSearch], lb: int, hint: Mapping[int, int]) -> bool:
+    """Whether a CP-SAT search holds a schedule meeting the proven bound (and keeping every hinted slot)."""
+    bound = max(lb, searches[0].lower_bound)
+    for search in searches:
+        found = search.best
+        if found is not None and found[0] <= bound and all(found[1][k] == s for k, s in hint.items()):
+            return True
+    return False
+
+
+def _collect(best: _Best, searches: list[CpSearch], hint: Mapping[int, int]) -> None:
+    for search in searches:
+        found = search.best
+        if found is not None:
+            best.offer((found[0], sum(1 for k, s in hint.items() if found[1][k] != s)), found[1])
+
+
 def _anneal(
-    inst: Instance, start: list[int], bounder: Bounder, deadline: float, lb: int, hint: Mapping[int, int], seed: int
+    inst: Instance,
+    start: list[int],
+    searches: list[CpSearch],
+    deadline: float,
+    lb: int,
+    hint: Mapping[int, int],
+    seed: int,
 ) -> _Best:
     best = _Best()
+    bounder = searches[0]
     annealer = Annealer(inst, start, fair_cap=_fair_cap(inst), hint=hint, seed=seed)
     restart = start
     while True:
         lb = max(lb, bounder.lower_bound)
-        found = bounder.best
-        if found is not None:
-            best.offer((found[0], sum(1 for k, s in hint.items() if found[1][k] != s)), found[1])
+        _collect(best, searches, hint)
         done = best.breaks is not None and best.breaks <= lb and not (hint and best.key and best.key[1])
         now = time.monotonic()
         if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
             return best
         annealer.reset(best.slots if best.slots is not None else restart)
         (over, total, moved), slots = annealer.run(
-            min(deadline, now + ROUND_S), lower_bound=functools.partial(_bound, lb, bounder)
+            min(deadline, now + ROUND_S),
+            lower_bound=functools.partial(_bound, lb, bounder),
+            stop=functools.partial(_found_optimum, searches, lb, hint),
         )
         if over == 0 and _fair(inst, _breaks_of(inst, slots)):
             best.offer((total, moved), slots)
@@ -167,15 +192,32 @@ def solve(
         return _result(problem, inst, None, None, started, proved=True)
     if start is None:
         return _result(problem, inst, None, lb, started, proved=False)
-    bounder = Bounder(inst, windows, workers=workers, time_limit_s=max(deadline - time.monotonic(), 0.01))
-    bounder.start()
+    remaining = max(deadline - time.monotonic(), 0.01)
+    bounder = CpSearch(
+        functools.partial(build_model, inst, windows),
+        workers=max(2, workers),
+        subsolvers=["core", "default_lp"],
+        time_limit_s=remaining,
+        proves_bound=True,
+        name="bounder",
+    )
+    window_search = CpSearch(
+        functools.partial(build_window_model, inst, windows),
+        workers=1,
+        subsolvers=[],
+        time_limit_s=remaining,
+        proves_bound=False,
+        name="windows",
+    )
+    searches = [bounder, window_search]
+    for search in searches:
+        search.start()
     try:
-        best = _anneal(inst, start, bounder, deadline, lb, hint_idx, seed)
+        best = _anneal(inst, start, searches, deadline, lb, hint_idx, seed)
     finally:
-        bounder.stop()
-    found = bounder.best
-    if found is not None:
-        best.offer((found[0], sum(1 for k, s in hint_idx.items() if found[1][k] != s)), found[1])
+        for search in searches:
+            search.stop()
+    _collect(best, searches, hint_idx)
     if bounder.status == cp_model.INFEASIBLE and best.slots is None:
         return _result(problem, inst, None, None, started, proved=True)
     lb = max(lb, bounder.lower_bound)

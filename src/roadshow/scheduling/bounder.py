@@ -35,6 +35,9 @@ class CpSearch:
         subsolvers: CP-SAT subsolver names (empty: CP-SAT's default portfolio).
         time_limit_s: the search's time limit.
         proves_bound: whether the model is exact, so that its objective bound bounds the problem.
+        linearization_level: CP-SAT's LP relaxation level (None: its default). 0, no LP, is what finds
+            schedules of the window model fastest: its strength is propagation, the LP only slows it down.
+        name: the thread's name.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class CpSearch:
         subsolvers: list[str],
         time_limit_s: float,
         proves_bound: bool,
+        linearization_level: int | None = None,
         name: str,
     ) -> None:
         self.build = build
@@ -52,6 +56,7 @@ class CpSearch:
         self.subsolvers = subsolvers
         self.time_limit_s = time_limit_s
         self.proves_bound = proves_bound
+        self.linearization_level = linearization_level
         self.lower_bound = 0
         self.best: tuple[int, list[int]] | None = None
         self.status = cp_model.UNKNOWN
@@ -80,6 +85,8 @@ class CpSearch:
         params.max_time_in_seconds = max(self.time_limit_s, 0.01)
         params.num_workers = self.workers
         params.subsolvers.extend(self.subsolvers)
+        if self.linearization_level is not None:
+            params.linearization_level = self.linearization_level
         self._solver.best_bound_callback = self._bound
         if self._stopped.is_set():
             return

@@ -207,6 +207,7 @@ def solve(
         subsolvers=[],
         time_limit_s=remaining,
         proves_bound=False,
+        linearization_level=0,
         name="windows",
     )
     searches = [bounder, window_search]

@@ -85,10 +85,17 @@ def wait_ready(port: int, path: str, deadline: float = 60.0) -> None:
 
 
 def start_bare(port: int, workers: int) -> subprocess.Popen[bytes]:
-    code = (
-        "import uvicorn; uvicorn.run('bench_valuation_api:bare_app', app_dir='bench', host='127.0.0.1',"
-        f" port={port}, workers={workers}, log_config=None, access_log=False, lifespan='on')"
-    )
+    """The bare app under uvicorn, started exactly as ``ipledge serve`` starts ours (one process, or N workers)."""
+    if workers == 1:
+        code = (
+            "import sys, uvicorn; sys.path.insert(0, 'bench'); from bench_valuation_api import bare_app; "
+            f"uvicorn.run(bare_app, host='127.0.0.1', port={port}, log_config=None, access_log=False, lifespan='on')"
+        )
+    else:
+        code = (
+            "import sys; sys.path.insert(0, 'bench'); from ipledge.cli import run_workers; "
+            f"run_workers('bench_valuation_api:bare_app', '127.0.0.1', {port}, {workers}, factory=False)"
+        )
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -110,6 +110,32 @@ def serve_app() -> Any:
     return create_app(settings)
 
 
+def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) -> None:
+    """Serve the ASGI app ``app`` ("module:attr") from ``workers`` uvicorn processes sharing one socket.
+
+    Like ``uvicorn.run(app, workers=N)``, except for the listening socket: uvicorn's own has protocol
+    0, so asyncio does not set TCP_NODELAY on accepted connections and every response waits for the
+    client's delayed ACK (about 40 ms a request). Ours is created as IPPROTO_TCP.
+    """
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        app, host=host, port=port, workers=workers, factory=factory, log_config=None, access_log=False, lifespan="on"
+    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
@@ -164,16 +190,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host, port = announce(effective)
         os.environ["DATABASE_URL"] = effective.database_url or ""  # each worker reads its settings from here
         try:
-            uvicorn.run(
-                "ipledge.cli:serve_app",
-                factory=True,
-                workers=workers,
-                host=host,
-                port=port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-            )
+            run_workers("ipledge.cli:serve_app", host, port, workers, factory=True)
         finally:
             asyncio.run(stack.aclose())
         return 0

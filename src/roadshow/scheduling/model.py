@@ -22,6 +22,7 @@ it finds zero-break schedules that neither the annealer nor the exact model find
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -200,8 +201,11 @@ def build_model(inst: Instance, windows: list[list[int]]) -> BreakModel:
     return _finish(model, inst, x, breaks)
 
 
-def build_window_model(inst: Instance, windows: list[list[int]]) -> BreakModel:
-    """Build the restricted model: participants with a feasible window meet back to back in one of them."""
+def build_window_model(inst: Instance, windows: list[list[int]], free: Collection[int] = ()) -> BreakModel:
+    """Build the restricted model: participants with a feasible window meet back to back in one of them.
+
+    Participants in `free` (and those without a window) may break; their breaks are counted exactly.
+    """
     model = cp_model.CpModel()
     x = _slot_vars(model, inst)
     breaks: list[Expr] = []
@@ -215,7 +219,7 @@ def build_window_model(inst: Instance, windows: list[list[int]]) -> BreakModel:
         if n == 1:
             tasks[p] = _single(model, p, busy)
             breaks.append(0)
-        elif windows[p]:
+        elif windows[p] and p not in free:
             tasks[p] = _window_choice(model, inst, p, n, busy, windows[p], None)
             breaks.append(0)
         else:

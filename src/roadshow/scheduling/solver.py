@@ -195,8 +195,8 @@ def solve(
     remaining = max(deadline - time.monotonic(), 0.01)
     bounder = CpSearch(
         functools.partial(build_model, inst, windows),
-        workers=max(2, workers),
-        subsolvers=["core", "default_lp"],
+        workers=max(1, workers - 1),
+        subsolvers=["core", "default_lp"][: max(1, workers - 1)],
         time_limit_s=remaining,
         proves_bound=True,
         name="bounder",

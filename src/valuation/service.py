@@ -129,7 +129,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         values = (
             enterprise["id"], actor.organisation_id, actor.key_id, as_of, body.model_version,
             body.coefficient_version, len(numbers), data.requested_amount, body.collateral_value,
-            body.suggested_loan, body.suggested_term_months, inputs, msgspec.to_builtins(reports),
+            body.suggested_loan, body.suggested_term_months, inputs, reports,  # the jsonb codec encodes Structs
         )  # fmt: skip
         audit_detail = ({"enterprise": ref.credit_code}, request_id_var.get())
         new_id, created_at = await store.insert_assessment(conn, values, audit_detail)

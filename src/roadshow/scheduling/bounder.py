@@ -8,6 +8,7 @@ participant that can meet back to back does so (see `model.py`).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from ortools.sat.python import cp_model
@@ -37,6 +38,7 @@ class CpSearch:
         proves_bound: whether the model is exact, so that its objective bound bounds the problem.
         linearization_level: CP-SAT's LP relaxation level (None: its default). 0, no LP, is what finds
             schedules of the window model fastest: its strength is propagation, the LP only slows it down.
+        seed: CP-SAT's random seed.
         name: the thread's name.
     """
 
@@ -49,6 +51,7 @@ class CpSearch:
         time_limit_s: float,
         proves_bound: bool,
         linearization_level: int | None = None,
+        seed: int = 0,
         name: str,
     ) -> None:
         self.build = build
@@ -57,6 +60,7 @@ class CpSearch:
         self.time_limit_s = time_limit_s
         self.proves_bound = proves_bound
         self.linearization_level = linearization_level
+        self.seed = seed
         self.lower_bound = 0
         self.best: tuple[int, list[int]] | None = None
         self.status = cp_model.UNKNOWN
@@ -85,6 +89,7 @@ class CpSearch:
         params.max_time_in_seconds = max(self.time_limit_s, 0.01)
         params.num_workers = self.workers
         params.subsolvers.extend(self.subsolvers)
+        params.random_seed = self.seed
         if self.linearization_level is not None:
             params.linearization_level = self.linearization_level
         self._solver.best_bound_callback = self._bound
@@ -101,8 +106,18 @@ class CpSearch:
         """Whether the search has finished (optimal, infeasible or out of time)."""
         return not self._thread.is_alive()
 
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the search to finish."""
+        if self._thread.ident is not None:
+            self._thread.join(max(timeout, 0.0))
+
     def stop(self, timeout: float = 5.0) -> None:
         """Ask CP-SAT to stop and wait for the thread."""
         self._stopped.set()
-        self._solver.stop_search()
-        self._thread.join(timeout)
+        if self._thread.ident is None:  # never started
+            return
+        end = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < end:
+            # repeated: a stop that lands before CP-SAT starts searching is not remembered by CP-SAT
+            self._solver.stop_search()
+            self._thread.join(0.01)

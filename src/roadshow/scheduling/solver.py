@@ -28,6 +28,7 @@ from roadshow.scheduling.windows import participant_windows, window_lower_bound
 DEFAULT_TIME_LIMIT_S = 10.0
 MARGIN_S = 0.15  # stop searching this long before the limit: time to stop CP-SAT and encode the result
 ROUND_S = 2.5
+WINDOW_PHASE = 0.5  # share of the time limit the window search runs before the annealer starts
 
 
 def _fair_cap(inst: Instance) -> int | None:
@@ -181,7 +182,7 @@ def solve(
     if any(not dom for dom in inst.domains):
         return _result(problem, inst, None, None, started, proved=True)
     windows = participant_windows(inst)
-    lb = sum(window_lower_bound(inst, windows))
+    window_floor = lb = sum(window_lower_bound(inst, windows))
     index = {m.id: k for k, m in enumerate(problem.meetings)}
     hint_idx = {
         index[mid]: s - 1 for mid, s in (hint or {}).items() if mid in index and s - 1 in inst.domains[index[mid]]
@@ -192,29 +193,48 @@ def solve(
         return _result(problem, inst, None, None, started, proved=True)
     if start is None:
         return _result(problem, inst, None, lb, started, proved=False)
-    remaining = max(deadline - time.monotonic(), 0.01)
+    # phase 1: two window searches (different seeds: their run times vary) get the cores to themselves; they
+    # settle most instances within seconds, and the annealer (a Python thread) would only slow them down
+    window_searches = [
+        CpSearch(
+            functools.partial(build_window_model, inst, windows),
+            workers=1,
+            subsolvers=[],
+            time_limit_s=max(deadline - time.monotonic(), 0.01),
+            proves_bound=False,
+            linearization_level=0,
+            seed=seed + i,
+            name=f"windows{i}",
+        )
+        for i in range(max(1, min(2, workers)))
+    ]
+    for search in window_searches:
+        search.start()
+    phase_end = min(deadline, started + WINDOW_PHASE * limit)
+    while time.monotonic() < phase_end and not any(s.done() for s in window_searches):
+        window_searches[0].wait(min(0.05, phase_end - time.monotonic()))
+    for search in window_searches[1:]:
+        search.stop()
+    window_search = window_searches[0]
+    if any(s.status == cp_model.INFEASIBLE for s in window_searches):
+        window_search.stop()
+        lb = max(lb, window_floor + 1)  # some participant that has a window must break
+    # phase 2: the exact model (bounds) and the annealer join the window search if it is still running
     bounder = CpSearch(
         functools.partial(build_model, inst, windows),
         workers=max(1, workers - 1),
         subsolvers=["core", "default_lp"][: max(1, workers - 1)],
-        time_limit_s=remaining,
+        time_limit_s=max(deadline - time.monotonic(), 0.01),
         proves_bound=True,
         name="bounder",
     )
-    window_search = CpSearch(
-        functools.partial(build_window_model, inst, windows),
-        workers=1,
-        subsolvers=[],
-        time_limit_s=remaining,
-        proves_bound=False,
-        linearization_level=0,
-        name="windows",
-    )
-    searches = [bounder, window_search]
-    for search in searches:
-        search.start()
+    searches = [bounder, *window_searches]
     try:
-        best = _anneal(inst, start, searches, deadline, lb, hint_idx, seed)
+        if not _found_optimum(searches, lb, hint_idx):
+            bounder.start()
+            best = _anneal(inst, start, searches, deadline, lb, hint_idx, seed)
+        else:
+            best = _Best()
     finally:
         for search in searches:
             search.stop()
@@ -222,6 +242,8 @@ def solve(
     if bounder.status == cp_model.INFEASIBLE and best.slots is None:
         return _result(problem, inst, None, None, started, proved=True)
     lb = max(lb, bounder.lower_bound)
+    if any(s.status == cp_model.INFEASIBLE for s in window_searches):
+        lb = max(lb, window_floor + 1)
     return _result(problem, inst, best.slots, lb, started, proved=False)
 
 

@@ -219,6 +219,11 @@ def solve(
     if any(s.status == cp_model.INFEASIBLE for s in window_searches):
         window_search.stop()
         lb = max(lb, window_floor + 1)  # some participant that has a window must break
+    if _found_optimum(window_searches, lb, hint_idx):
+        window_search.stop()
+        best = _Best()
+        _collect(best, window_searches, hint_idx)
+        return _result(problem, inst, best.slots, lb, started, proved=False)
     # phase 2: the exact model (bounds) and the annealer join the window search if it is still running
     bounder = CpSearch(
         functools.partial(build_model, inst, windows),
@@ -230,11 +235,8 @@ def solve(
     )
     searches = [bounder, *window_searches]
     try:
-        if not _found_optimum(searches, lb, hint_idx):
-            bounder.start()
-            best = _anneal(inst, start, searches, deadline, lb, hint_idx, seed)
-        else:
-            best = _Best()
+        bounder.start()
+        best = _anneal(inst, start, searches, deadline, lb, hint_idx, seed)
     finally:
         for search in searches:
             search.stop()

@@ -10,6 +10,7 @@ Usage: .venv/bin/python bench/bench_scheduling.py [--time-limit 10] [--only orig
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,10 @@ PUBLISHED = {
 }
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=10.0)
@@ -56,6 +61,7 @@ def main() -> int:
         print(f"instances not found at {DATA}")
         return 1
     variants = args.only or list(VARIANTS)
+    print(f"load average at start (1/5/15 min): {_load()} on {os.cpu_count()} cores")
     print(f"{'instance':16} {'variant':14} {'breaks':>6} {'publ.':>5} {'lb':>4} {'status':10} {'sec':>6} valid")
     rows = []
     for variant in variants:
@@ -93,6 +99,7 @@ def main() -> int:
         settled = sum(1 for r in others if r[5] and r[2].status in ("optimal", "feasible", "infeasible"))
         worst = max(r[4] for r in others)
         print(f"variants: {settled}/{len(others)} valid schedule or proved infeasible, max {worst:.2f} s")
+    print(f"load average at end (1/5/15 min): {_load()}")
     return 0
 
 

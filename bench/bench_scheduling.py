@@ -89,7 +89,7 @@ def main() -> int:
     originals = [r for r in rows if r[0] == "original"]
     others = [r for r in rows if r[0] != "original"]
     if originals:
-        hit = sum(1 for r in originals if r[2].breaks is not None and r[2].breaks <= r[3] and r[5])
+        hit = sum(1 for r in originals if r[2].breaks is not None and r[3] is not None and r[2].breaks <= r[3] and r[5])
         proved = sum(1 for r in originals if r[2].status == "optimal")
         print(
             f"originals: {hit}/{len(originals)} <= published optimum, {proved} proved optimal, "

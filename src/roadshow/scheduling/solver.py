@@ -28,7 +28,7 @@ from roadshow.scheduling.windows import participant_windows, window_lower_bound
 DEFAULT_TIME_LIMIT_S = 10.0
 MARGIN_S = 0.15  # stop searching this long before the limit: time to stop CP-SAT and encode the result
 ROUND_S = 2.5
-WINDOW_PHASE = 0.5  # share of the time limit the window search runs before the annealer starts
+WINDOW_PHASE = 0.4  # share of the time limit the window search runs before the annealer starts
 
 
 def _fair_cap(inst: Instance) -> int | None:

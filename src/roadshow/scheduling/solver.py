@@ -1,10 +1,12 @@
 """`solve(problem)`: the B2B meeting scheduler (ROADSHOW.md §4).
 
 Pipeline: validate -> index form -> per-participant windows (a cheap lower bound) -> a hard-feasible
-first schedule (small CP-SAT model) -> simulated annealing in this thread, in rounds restarted from the
-best schedule, while the exact CP-SAT model runs in a background thread proving lower bounds (and
-sometimes finding or proving the optimum). Stops at the time limit, or as soon as the best schedule
-meets the proven lower bound. Tables are numbered per slot at the end (tables are identical).
+first schedule (small CP-SAT model) -> phase 1: the restricted window model (everyone who can meet back to
+back does) searched by CP-SAT in two threads, which settles most instances -> phase 2: simulated annealing
+in this thread, in rounds restarted from the best schedule, while the exact CP-SAT model runs in a
+background thread proving lower bounds (and sometimes finding or proving the optimum) and a window search
+continues. Stops at the time limit, or as soon as the best schedule meets the proven lower bound. Tables
+are numbered per slot at the end (tables are identical).
 """
 
 from __future__ import annotations
@@ -163,7 +165,8 @@ def solve(
         problem: the problem (validated here).
         time_limit_s: overrides `problem.time_limit_s`; default 10 s. The call returns within it plus a
             small overhead (model building and result encoding).
-        workers: CP-SAT worker threads for the lower-bound search (the annealer uses the calling thread).
+        workers: cores to use: up to two window searches in phase 1, then `workers - 1` CP-SAT workers for
+            the exact model beside the annealer (the calling thread) and one window search.
         hint: meeting id -> slot of a previous (published) schedule; the re-solve keeps meetings there
             where that costs no extra breaks. Unknown ids and slots outside a meeting's domain are ignored.
         seed: random seed of the annealer.

@@ -179,6 +179,13 @@ def integrity_handler(
     return _problem_response(request, 422, f"{constraint}: violates a data constraint", [field], "invalid-input")
 
 
+def data_error_handler(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Problem]:
+    """A value PostgreSQL cannot store (bad encoding, out of range) that validation let through: a 422."""
+    log.warning("data error", extra={"sqlstate": exc.sqlstate})
+    field = FieldError("body", "数据库无法保存的取值 / a value the database cannot store")
+    return _problem_response(request, 422, "a value the database cannot store", [field], "invalid-input")
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error", exc_info=exc)
     return _problem_response(request, 500, None, [], "internal")
@@ -189,6 +196,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     asyncpg.IntegrityConstraintViolationError: integrity_handler,
+    asyncpg.DataError: data_error_handler,
     Exception: internal_error_handler,
 }
 

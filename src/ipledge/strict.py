@@ -28,6 +28,26 @@ def _body_type(handler: HTTPRouteHandler) -> Any:
     return cached
 
 
+def nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_path(item, where)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 async def strict_body(request: Request[Any, Any, Any]) -> None:
     """Validate the JSON body strictly; raises ``InvalidInput`` naming the field.
 
@@ -42,6 +62,10 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     if body_type is _NO_BODY:
         return
     body = await request.body()
+    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; find and name the field
+        path = nul_path(msgspec.json.decode(body), "")
+        if path is not None:
+            raise InvalidInput(path or "body", "不能包含 NUL 字符 / must not contain NUL characters")
     try:
         msgspec.json.decode(body or b"null", type=body_type, strict=True)
     except msgspec.ValidationError as exc:

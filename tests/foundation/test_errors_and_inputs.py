@@ -154,3 +154,13 @@ async def test_nul_characters_in_parameters_are_refused(client: Any, world: Any)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "owner"
     r = await client.get("/api/v1/enterprises/abc%00def", headers=h)
     assert r.status_code in (404, 422)
+
+
+async def test_nul_characters_in_json_bodies_are_refused(client: Any, world: Any, db: Any) -> None:
+    body = _enterprise(name="测试\u0000科技有限公司")
+    r = await client.post("/api/v1/enterprises", headers=world.operator.headers, json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    body = _enterprise(profile={"business_scope": "芯片\u0000"})
+    r = await client.post("/api/v1/enterprises", headers=world.operator.headers, json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "profile.business_scope"
+    assert await db.fetchval("SELECT count(*) FROM organisations WHERE kind = 'enterprise'") == 2

@@ -44,18 +44,20 @@ async def test_json_import_lands_good_rows_and_lists_bad_ones(client: Any, world
         _row(world.other_enterprise.org.credit_code),  # not the uploader's
         dict(good[0]),  # duplicate inside the upload
         "not an object",
+        _row(owner, title="带\u0000的标题"),
     ]
-    rows = [good[0], bad[0], good[1], bad[1], bad[2], bad[3], bad[4]]
+    rows = [good[0], bad[0], good[1], bad[1], bad[2], bad[3], bad[4], bad[5]]
     r = await client.post("/api/v1/patents/import", headers=world.enterprise.headers, json=rows)
     assert r.status_code == 200, r.text
     result = r.json()
-    assert result["received"] == 7 and result["imported"] == 2
+    assert result["received"] == 8 and result["imported"] == 2
     assert [(e["row"], e["errors"][0]["field"]) for e in result["rejected"]] == [
         (2, "number"),
         (4, "filing_date"),
         (5, "owner"),
         (6, "number"),
         (7, "body"),
+        (8, "title"),
     ]
     assert await db.fetchval("SELECT count(*) FROM patents") == 2
     assert await db.fetchval("SELECT count(*) FROM patent_events") == 1

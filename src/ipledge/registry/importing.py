@@ -10,6 +10,7 @@ import msgspec
 
 from ipledge.errors import InvalidInput, msgspec_field_error
 from ipledge.registry import schemas as s
+from ipledge.strict import nul_path
 
 MAX_ROWS = 20_000
 _LIST_FIELDS = {"ipc_codes", "family_offices"}
@@ -78,6 +79,17 @@ def validate_rows(raw: list[Any]) -> tuple[list[tuple[int, s.PatentCreate]], lis
     seen: set[str] = set()
     for index, item in enumerate(raw, start=1):
         number = item.get("number") if isinstance(item, dict) else None
+        nul = nul_path(item, "")
+        if nul is not None:
+            bad.append(
+                row_error(
+                    index,
+                    number if isinstance(number, str) else None,
+                    nul or "body",
+                    "不能包含 NUL 字符 / must not contain NUL characters",
+                )
+            )
+            continue
         try:
             patent = msgspec.convert(item, s.PatentCreate, strict=True)
         except msgspec.ValidationError as exc:

@@ -89,8 +89,11 @@ def test_api_never_errors_and_matches_its_schema(live_server: tuple[str, str]) -
         operation = result.ok()
         operations += 1
 
+        # Derandomized so CI sees the same cases as the last local run; widen locally by dropping it.
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def exercise(case: Any) -> None:
             response = case.call(headers={"Authorization": f"Bearer {key}"}, timeout=30)
             if response.status_code >= 500:

@@ -18,6 +18,7 @@ from ipledge.errors import InvalidInput, wants_english
 from ipledge.registry.pagination import decode_cursor
 from roadshow import scheduling_port, service, service_agenda, service_pairing, service_people, service_schedule
 from roadshow import schemas as s
+from roadshow.agenda_page import page_context
 from roadshow.ics import agenda_ics
 from roadshow.scheduling.contract import Problem, Result
 from roadshow.scheduling.validate import ProblemError, validate
@@ -413,13 +414,16 @@ class AgendaController(Controller):
     )
     async def agenda_html(
         self,
+        request: Request[Any, Any, Any],
         pool: NamedDependency[Pool],
         principal: NamedDependency[Principal],
         event_id: EventId,
         organisation_id: OrgQuery = None,
     ) -> Template:
-        found = await service_agenda.agenda(pool, principal, event_id, organisation_id)
-        return Template(template_name="roadshow_agenda.html", context={"a": found})
+        """Chinese labels by default, English with ``Accept-Language: en``."""
+        english = wants_english(request)
+        found = await service_agenda.agenda(pool, principal, event_id, organisation_id, english)
+        return Template(template_name="roadshow_agenda.html", context=page_context(found, english))
 
 
 class SolveController(Controller):

@@ -3,6 +3,10 @@
 Litestar converts bodies leniently (``"5"`` becomes ``5``). Before a handler runs, this hook
 decodes JSON bodies again with ``strict=True`` against the handler's declared body type, so a
 string where a number goes, NaN or Infinity are rejected with a 422 naming the field.
+
+The body is decoded once: the strictly decoded value is handed to Litestar as the request's
+parsed JSON, so the handler's ``data`` is that value (a Struct passes Litestar's own conversion
+unchanged) and the body is not decoded a second time, leniently.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
+from litestar.utils.scope.state import ScopeState
 
 from ipledge.errors import InvalidInput, msgspec_field_error
 
@@ -53,9 +58,14 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
 
     Also refuses NUL characters in path and query parameters: PostgreSQL text cannot hold them.
     """
-    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
-        if "\x00" in str(value):
-            raise InvalidInput(name, "不能包含 NUL 字符 / must not contain NUL characters")
+    scope = request.scope
+    # Path parameters are cut from the decoded path and query values are percent-decoded from the query
+    # string, so a NUL can only be there if the path holds one or the query string a "%00" or a raw NUL.
+    query = scope["query_string"]
+    if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+        for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+            if "\x00" in str(value):
+                raise InvalidInput(name, "不能包含 NUL 字符 / must not contain NUL characters")
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     body_type = _body_type(request.route_handler)
@@ -67,9 +77,11 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
         if path is not None:
             raise InvalidInput(path or "body", "不能包含 NUL 字符 / must not contain NUL characters")
     try:
-        msgspec.json.decode(body or b"null", type=body_type, strict=True)
+        value = msgspec.json.decode(body or b"null", type=body_type, strict=True)
     except msgspec.ValidationError as exc:
         err = msgspec_field_error(exc)
         raise InvalidInput(err.field, err.message) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
+    # Litestar's JSON extractor reads this before decoding the body itself: the handler gets this value.
+    ScopeState.from_scope(scope).json = value

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from valuation.batch import PatentBatch
 from valuation.codes import CHAIN_CODES, GRADES, INDICATOR_INDEX, INDICATORS, LABELS, PATENT_TYPES
 from valuation.coefficients import CoefficientSet
-from valuation.degree import SOURCES, indicator_weights
+from valuation.degree import SOURCES
 from valuation.market import MarketResult, Transactions, market_result, market_value_one
 from valuation.pipeline import BatchValuation, value_batch
 from valuation.pledge import GATES, PledgeAssessment, PledgeEnterprise, PledgePatent, PledgeRequest, assess_pledge
@@ -233,12 +233,10 @@ def patent_report(
     i = valued.index[number]
     v = valued.valuation
     d = v.degrees
-    weights = indicator_weights(c, "pledge")
     indicators = [
         IndicatorOut(key, dim, zh if lang == "zh" else en, round(float(d.scores[i, j]), 2), SOURCES[d.source[i, j]])
         for j, (key, dim, zh, en) in enumerate(INDICATORS)
     ]
-    del weights
     income = _income(v, i)
     market = _market(valued, i, tx, as_of, c, lang)
     result = assessment.patents[result_index]

@@ -59,6 +59,26 @@ def indicator_weights(coeffs: CoefficientSet, scenario: Scenario) -> F64:
     return np.array([getattr(dims, d) * coeffs.indicator_weights[k] for k, d, _, _ in INDICATORS])
 
 
+# Weights of the coefficient sets in use, by set and scenario (a set is never changed once stored). The set
+# itself is kept with its weights, so an id is never reused for another set while its entry exists.
+_WEIGHTS: dict[tuple[int, str], tuple[CoefficientSet, F64, F64, F64]] = {}
+
+
+def _cached_weights(coeffs: CoefficientSet, scenario: Scenario) -> tuple[F64, F64, F64]:
+    """Indicator weights, the (27, 3) dimension matrix and the declaration fallback table of a set."""
+    hit = _WEIGHTS.get((id(coeffs), scenario))
+    if hit is not None and hit[0] is coeffs:
+        return hit[1], hit[2], hit[3]
+    weights, matrix = indicator_weights(coeffs, scenario), _dimension_matrix(coeffs)
+    fallback = np.array([coeffs.neutral_score, *coeffs.declared_scores])
+    for array in (weights, matrix, fallback):
+        array.flags.writeable = False
+    if len(_WEIGHTS) > 64:
+        _WEIGHTS.clear()
+    _WEIGHTS[(id(coeffs), scenario)] = (coeffs, weights, matrix, fallback)
+    return weights, matrix, fallback
+
+
 def grade_codes(v: F64, coeffs: CoefficientSet) -> I8:
     """Grade code per value degree: 0 A (≥ A), 1 B, 2 C, 3 D (< C)."""
     g = coeffs.grade_thresholds
@@ -86,11 +106,10 @@ def value_degrees(batch: PatentBatch, coeffs: CoefficientSet, scenario: Scenario
     for start in range(0, n, _CHUNK):
         stop = min(n, start + _CHUNK)
         rows = slice(start, stop)
-        _score_rows(
-            batch.rows(start, stop), cited[rows], coeffs, scenario, scores[rows], source[rows], confidence[rows]
-        )
+        part = batch if stop - start == n else batch.rows(start, stop)  # a batch of one chunk needs no view
+        _score_rows(part, cited[rows], coeffs, scenario, scores[rows], source[rows], confidence[rows])
     # (3, 27) @ (27, n) on the C-ordered transpose goes through BLAS; (n, 27) F-order @ (27, 3) does not.
-    dims = (_dimension_matrix(coeffs).T @ scores.T).T
+    dims = (_cached_weights(coeffs, scenario)[1].T @ scores.T).T
     sw = coeffs.scenario_weights[scenario]
     legal, technical, economic = (np.ascontiguousarray(dims[:, k]) for k in range(3))
     v = sw.L * legal + sw.T * technical + sw.E * economic
@@ -103,8 +122,7 @@ def _score_rows(
     """Fill the score, source and confidence rows of one chunk in place."""
     declared = np.asfortranarray(batch.declared)  # contiguous columns: the gathers below stay cheap
     # Declaration 0 (none) maps to the neutral score, so one gather fills both fallbacks.
-    fallback_table = np.array([coeffs.neutral_score, *coeffs.declared_scores])
-    weights = indicator_weights(coeffs, scenario)
+    weights, _, fallback_table = _cached_weights(coeffs, scenario)
     for j, (key, _, _, _) in enumerate(INDICATORS):
         data = cited if key == "citations" else RULES[key](batch, coeffs)
         missing = np.isnan(data)

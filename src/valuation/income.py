@@ -21,7 +21,7 @@ from typing import Literal
 import msgspec
 
 from valuation.errors import ValuationInputError
-from valuation.text import num, pct, say
+from valuation.text import MESSAGES, num, pct, say
 from valuation.types import Fraction, Lang, Periods, PositiveRate, Rate, Years, Yuan, YuanStream
 
 IncomeMethod = Literal["royalty_relief", "profit_split", "excess_earnings"]
@@ -227,33 +227,40 @@ def income_value(req: IncomeRequest, lang: Lang = "zh") -> IncomeResult:
         ValuationInputError: Naming the field of an invalid value or combination.
     """
     _check_fields(req)
-    pick = {"royalty_relief": _royalty_relief, "profit_split": _profit_split, "excess_earnings": _excess}
-    stream, share, steps = pick[req.method](req, lang)
+    stream, share, steps = _METHODS[req.method](req, lang)
     base, cut_steps = _cut(stream, req, lang)
     steps += cut_steps
     tax, r = req.tax_rate, req.discount_rate
     steps.append(say("tax.after", lang, tax=pct(tax)) if tax > 0 else say("tax.pre", lang))
+    # One line per year from the same template; the parts that do not change from year to year are formatted once.
+    line = MESSAGES["flow"][0 if lang == "zh" else 1].format
+    share_text, r_text = f"{share:.6g}", f"{r:g}"
     tax_part = f" x (1 - {pct(tax)})" if tax > 0 else ""
+    kept = 1 - tax
     flows, factors = [], []
+    last_amount, base_text = math.nan, ""
     for t, amount in enumerate(base, start=1):
-        cf, df = amount * share * (1 - tax), (1 + r) ** -t
+        cf, df = amount * share * kept, (1 + r) ** -t
         flows.append(cf)
         factors.append(df)
+        if amount != last_amount:
+            last_amount, base_text = amount, f"{amount:,.2f}"
         steps.append(
-            say(
-                "flow",
-                lang,
+            line(
                 t=t,
-                base=num(amount),
-                share=f"{share:.6g}",
+                base=base_text,
+                share=share_text,
                 tax_part=tax_part,
-                cf=num(cf, 4),
-                r=f"{r:g}",
+                cf=f"{cf:,.4f}",
+                r=r_text,
                 df=f"{df:.6f}",
-                pv=num(cf * df, 4),
+                pv=f"{cf * df:,.4f}",
             )
         )
     value = math.fsum(cf * df for cf, df in zip(flows, factors, strict=True))
     steps += [say("exact", lang), say("total", lang, value=num(value))]
     basis: Literal["pre_tax", "after_tax"] = "after_tax" if tax > 0 else "pre_tax"
     return IncomeResult(value, basis, share, len(flows), flows, factors, steps)
+
+
+_METHODS = {"royalty_relief": _royalty_relief, "profit_split": _profit_split, "excess_earnings": _excess}

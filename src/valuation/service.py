@@ -18,6 +18,7 @@ from ipledge.registry.pagination import decode_cursor, encode_cursor
 from ipledge.registry.store import audit
 from valuation import store
 from valuation.assess import Registry, Standing, Valued, build_report, value_offered
+from valuation.codes import CHAIN_CODES
 from valuation.coefficients import CoefficientSet, validate_coefficients
 from valuation.degree import value_degrees
 from valuation.errors import ValuationInputError
@@ -60,14 +61,17 @@ async def _audit(conn: Conn, actor: Principal, action: str, subject: str, sid: s
 
 
 async def _applicant(conn: Conn, actor: Principal, credit_code: str | None) -> Any:
-    """The enterprise an assessment is for: the caller itself, or the one an operator names."""
+    """The enterprise an assessment is for, with the active coefficient-set version.
+
+    The caller itself, or the one an operator names.
+    """
     if actor.role == "enterprise":
         if credit_code is not None and credit_code != actor.credit_code:
             raise NotFound("企业不存在 / enterprise not found")
         credit_code = actor.credit_code
     if credit_code is None:
         raise InvalidInput("enterprise", "运营方代为评估时须指定企业 / an operator must name the enterprise")
-    row = await store.enterprise_row(conn, credit_code)
+    row = await store.applicant_row(conn, credit_code)
     if row is None or row["kind"] != "enterprise":
         raise InvalidInput("enterprise", "未登记的企业 / not a registered enterprise")
     return row
@@ -108,9 +112,10 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         enterprise = await _applicant(conn, actor, data.enterprise)
         registry = await store.registry_patents(conn, numbers)
         _check_offers(data, registry)
-        coeffs = await store.active_coefficients(conn)
+        coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
         batch, rows, gates = await store.enterprise_facts(conn, as_of, enterprise["id"], numbers, coeffs)
-        tx = await store.market_transactions(conn, as_of, coeffs.market.window_years)
+        chains = sorted({CHAIN_CODES[c] for c in batch.chain.tolist() if c >= 0})
+        tx = await store.market_transactions(conn, as_of, coeffs.market.window_years, chains)
         withdrawn, violation = await store.enterprise_standing(conn, enterprise)
         valued = calculate(value_offered, batch, rows, gates, data.patents, as_of, coeffs, tx)
         owner = {n: registry[n]["owner_id"] == enterprise["id"] for n in numbers}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import uuid
 from typing import Any
@@ -124,13 +123,32 @@ async def enterprise_standing(conn: Conn, enterprise: Any) -> tuple[bool, bool]:
     return False, bool(enterprise["violation_flags"])
 
 
+_ENTERPRISE_ROW = (
+    "SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,"
+    " e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version{extra}"
+    " FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1"
+)
+_APPLICANT_ROW = _ENTERPRISE_ROW.format(
+    extra=", (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version"
+)
+
+
 async def enterprise_row(conn: Conn, credit_code: str) -> Any:
-    return await conn.fetchrow(
-        "SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,"
-        " e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version"
-        " FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1",
-        credit_code,
-    )
+    return await conn.fetchrow(_ENTERPRISE_ROW.format(extra=""), credit_code)
+
+
+async def applicant_row(conn: Conn, credit_code: str) -> Any:
+    """:func:`enterprise_row` and the active coefficient-set version, in one round trip.
+
+    ``coefficient_version`` is None while the shipped default is active.
+    """
+    return await conn.fetchrow(_APPLICANT_ROW, credit_code)
+
+
+async def coefficients_of(conn: Conn, version: str | None) -> CoefficientSet:
+    """The set of an active version as :func:`applicant_row` read it (what :func:`active_coefficients` gives)."""
+    coeffs = await coefficient_set(conn, version or _DEFAULT.version)
+    return coeffs or _DEFAULT
 
 
 async def enterprise_by_id(conn: Conn, org_id: uuid.UUID) -> Any:
@@ -154,11 +172,15 @@ async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: An
     Arguments are inlined as literals (see :func:`literal`): a COPY with parameters would need a
     prepare round trip first.
     """
-    buf = io.BytesIO()
+    chunks: list[bytes] = []
+
+    async def collect(chunk: bytes) -> None:  # a coroutine: a file object would cost a thread hop per chunk
+        chunks.append(chunk)
+
     for k in range(len(args), 0, -1):  # $10 before $1
         query = query.replace(f"${k}", literal(args[k - 1]))
-    await conn.copy_from_query(query, output=buf, format="binary")
-    return decode_rows(buf.getbuffer(), fields)
+    await conn.copy_from_query(query, output=collect, format="binary")
+    return decode_rows(chunks[0] if len(chunks) == 1 else b"".join(chunks), fields)
 
 
 _SAFE = re.compile(r"^[0-9A-Za-z_.\-]*$")
@@ -256,13 +278,21 @@ _TX_COLUMNS = (
 )
 
 
-async def market_transactions(conn: Conn, as_of: dt.date, window_years: float) -> Transactions | None:
-    """The priced transactions usable at ``as_of`` (None when there are none)."""
+async def market_transactions(
+    conn: Conn, as_of: dt.date, window_years: float, chains: list[str] | None = None
+) -> Transactions | None:
+    """The priced transactions usable at ``as_of`` (None when there are none), only of ``chains`` when given.
+
+    The market approach compares a patent only with transactions of its own chain, so an assessment
+    reads those of its patents' chains.
+    """
     rows = await conn.fetch(
         "SELECT id::text, chain_code, transaction_date, price::float8, revenue::float8, indicator_scores"
-        " FROM market_transactions WHERE transaction_date <= $1 AND transaction_date >= $1 - $2::int",
+        " FROM market_transactions WHERE transaction_date <= $1 AND transaction_date >= $1 - $2::int"
+        " AND ($3::text[] IS NULL OR chain_code = ANY ($3::text[]))",
         as_of,
         int(window_years * 366) + 1,
+        chains,
     )
     rows = [r for r in rows if r[1] in CHAIN_CODES]
     if not rows:

@@ -4,7 +4,7 @@ Target: the 20 original instances with fairness 2, breaks <= the published optim
 within 10 s on 2 cores; the non-precedence variants: a valid schedule or a proof of infeasibility within
 10 s each. Every schedule is re-checked by the independent checker.
 
-Usage: .venv/bin/python bench/bench_scheduling.py [--time-limit 10] [--only original] [--names forum-13 ...]
+Usage: .venv/bin/python bench/bench_scheduling.py [--time-limit 10] [--only original] [--names forum-13 ...] [--probe]
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def main() -> int:
     parser.add_argument("--only", choices=VARIANTS, action="append")
     parser.add_argument("--names", nargs="*", default=sorted(PUBLISHED))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--probe", action="store_true", help="also probe single-participant relaxations")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"instances not found at {DATA}")
@@ -72,7 +73,7 @@ def main() -> int:
             problem = load_dzn(path, fairness=2)
             t0 = time.perf_counter()
             try:
-                result = solve(problem, time_limit_s=args.time_limit, seed=args.seed)
+                result = solve(problem, time_limit_s=args.time_limit, seed=args.seed, probe=args.probe)
             except ProblemError as exc:
                 # a locked meeting outside its own session: no schedule can exist, rejected before solving
                 result = Result(status="infeasible", breaks=None, lower_bound=None, solve_seconds=0.0)

@@ -10,8 +10,13 @@ import time
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from roadshow.scheduling import Meeting, Participant, Problem, Result, check_schedule, count_breaks, solve, solve_json
+from roadshow.scheduling.instance import to_instance
+from roadshow.scheduling.model import build_relaxed_model, build_window_model
+from roadshow.scheduling.relax import Prober
+from roadshow.scheduling.windows import participant_windows
 
 
 @st.composite
@@ -149,3 +154,40 @@ def test_solve_json_round_trip() -> None:
     ).encode()
     result = msgspec.json.decode(solve_json(raw, time_limit_s=3), type=Result)
     assert result.status == "optimal" and result.breaks == 0 and len(result.meetings) == 2
+
+
+def squeezed_problem() -> Problem:
+    """p1 meets p2 and p3; one table and a locked p4-p5 meeting in slot 2 leave p1 only slots 1 and 3."""
+    people = [Participant(id=f"p{i}") for i in range(1, 6)]
+    meetings = [
+        Meeting(id="a", participants=["p1", "p2"]),
+        Meeting(id="b", participants=["p1", "p3"]),
+        Meeting(id="c", participants=["p4", "p5"], slot=2),
+    ]
+    return Problem(slots=3, tables=1, fairness=2, participants=people, meetings=meetings)
+
+
+def test_relaxed_window_model_gives_the_relaxed_participant_one_break() -> None:
+    problem = squeezed_problem()
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+    assert windows[0]  # p1 has windows on its own: only the table makes it break
+    solver = cp_model.CpSolver()
+    assert solver.solve(build_window_model(inst, windows).model) == cp_model.INFEASIBLE
+    relaxed = build_relaxed_model(inst, windows, (0,))
+    assert solver.solve(relaxed.model) == cp_model.OPTIMAL
+    assert solver.objective_value == 1
+    slots = [next(s for s, v in xs.items() if solver.boolean_value(v)) for xs in relaxed.x]
+    assert sorted(slots[:2]) == [0, 2] and slots[2] == 1
+
+
+def test_prober_finds_the_participant_that_must_break() -> None:
+    problem = squeezed_problem()
+    inst = to_instance(problem)
+    prober = Prober(inst, participant_windows(inst), priority=lambda: None, deadline_s=5, evaluate=lambda s: (1, True))
+    prober.start()
+    prober.wait(6)
+    assert prober.done()
+    assert prober.best is not None and prober.probed == [(0, "OPTIMAL")]
+    result = solve(problem, time_limit_s=3, probe=True)
+    assert result.status == "optimal" and result.breaks == 1 and check_schedule(problem, result) == []

@@ -227,3 +227,88 @@ def build_window_model(inst: Instance, windows: list[list[int]], free: Collectio
             breaks.append(_exact_breaks(model, p, busy))
     _link_windows(model, inst, tasks)
     return _finish(model, inst, x, breaks)
+
+
+def _in_task(model: cp_model.CpModel, start: cp_model.IntVar, end: cp_model.IntVar, s: int) -> cp_model.IntVar:
+    """A literal that holds exactly when start <= s < end."""
+    after_start = model.new_bool_var("")
+    model.add(start <= s).only_enforce_if(after_start)
+    model.add(start > s).only_enforce_if(~after_start)
+    before_end = model.new_bool_var("")
+    model.add(end > s).only_enforce_if(before_end)
+    model.add(end <= s).only_enforce_if(~before_end)
+    inside = model.new_bool_var("")
+    model.add_bool_and([after_start, before_end]).only_enforce_if(inside)
+    model.add_bool_or([~after_start, ~before_end, inside])
+    return inside
+
+
+def _two_tasks(
+    model: cp_model.CpModel, inst: Instance, p: int, n: int, busy: dict[int, cp_model.IntVar]
+) -> tuple[list[cp_model.IntervalVar], cp_model.IntVar, cp_model.IntVar]:
+    """Participant p is busy exactly on two runs [s1, e1) and [s2, e2), s2 >= e1: at most one break.
+
+    Returns the two runs as intervals (for the cumulative) and the start and end of p's day (for the overlaps).
+    """
+    t = inst.n_slots
+    l1 = model.new_int_var(1, n - 1, f"l{p}")
+    s1 = model.new_int_var(0, t - 1, f"s1_{p}")
+    e1 = model.new_int_var(1, t, f"e1_{p}")
+    s2 = model.new_int_var(0, t - 1, f"s2_{p}")
+    e2 = model.new_int_var(1, t, f"e2_{p}")
+    l2 = model.new_int_var(1, n - 1, f"m{p}")
+    model.add(l2 == n - l1)
+    model.add(s2 >= e1)
+    runs = [model.new_interval_var(s1, l1, e1, f"r1_{p}"), model.new_interval_var(s2, l2, e2, f"r2_{p}")]
+    zero = model.new_constant(0)
+    for s in range(t):
+        model.add(busy.get(s, zero) == _in_task(model, s1, e1, s) + _in_task(model, s2, e2, s))
+    return runs, s1, e2
+
+
+def build_relaxed_model(inst: Instance, windows: list[list[int]], relaxed: Collection[int]) -> BreakModel:
+    """The window model with the participants in `relaxed` allowed one break each, as two window tasks.
+
+    Everyone else who has a window meets back to back in one of them; participants without a window may break
+    (counted exactly). A relaxed participant's two runs go on the same cumulative (2 x tables) as the windows,
+    and its whole day must overlap the window of everyone it meets: the redundant reasoning that makes the
+    window model tight carries over, unlike freeing the participant's breaks entirely.
+    """
+    model = cp_model.CpModel()
+    x = _slot_vars(model, inst)
+    breaks: list[Expr] = []
+    intervals: list[cp_model.IntervalVar] = []
+    spans: dict[int, tuple[Expr, Expr]] = {}
+    for p, mine in enumerate(inst.meetings_of()):
+        n = len(mine)
+        if n == 0:
+            breaks.append(0)
+            continue
+        busy = _busy(model, inst, p, mine, x)
+        if n == 1:
+            start, _, _ = _single(model, p, busy)
+            intervals.append(model.new_fixed_size_interval_var(start, 1, f"i{p}"))
+            spans[p] = (start, start + 1)
+            breaks.append(0)
+        elif windows[p] and p not in relaxed:
+            start, _, _ = _window_choice(model, inst, p, n, busy, windows[p], None)
+            intervals.append(model.new_fixed_size_interval_var(start, n, f"i{p}"))
+            spans[p] = (start, start + n)
+            breaks.append(0)
+        else:
+            model.add(sum(busy.values()) == n)
+            breaks.append(_exact_breaks(model, p, busy))
+            if windows[p]:
+                runs, first, last = _two_tasks(model, inst, p, n, busy)
+                intervals.extend(runs)
+                spans[p] = (first, last)
+    if intervals:
+        width = max(len(members) for members in inst.meetings)
+        model.add_cumulative(intervals, [1] * len(intervals), width * inst.tables)
+    for members in inst.meetings:
+        for a, b in itertools.combinations(members, 2):
+            if a in spans and b in spans:
+                (sa, ea), (sb, eb) = spans[a], spans[b]
+                model.add(sb <= ea - 1)
+                model.add(sa <= eb - 1)
+    return _finish(model, inst, x, breaks)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import msgspec
 from ortools.sat.python import cp_model
@@ -23,6 +24,7 @@ from roadshow.scheduling.contract import ParticipantBreaks, Problem, Result, Sch
 from roadshow.scheduling.initial import Infeasible, initial_schedule
 from roadshow.scheduling.instance import Instance, to_instance
 from roadshow.scheduling.model import build_model, build_window_model
+from roadshow.scheduling.relax import Prober
 from roadshow.scheduling.search import Annealer, mask_breaks
 from roadshow.scheduling.validate import validate
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
@@ -52,6 +54,11 @@ def _breaks_of(inst: Instance, slots: list[int]) -> list[int]:
 
 def _fair(inst: Instance, breaks: list[int]) -> bool:
     return inst.fairness is None or not breaks or max(breaks) - min(breaks) <= inst.fairness
+
+
+def _evaluate(inst: Instance, slots: list[int]) -> tuple[int, bool]:
+    breaks = _breaks_of(inst, slots)
+    return sum(breaks), _fair(inst, breaks)
 
 
 def _result(
@@ -99,13 +106,18 @@ class _Best:
         return None if self.key is None else self.key[0]
 
 
+class _Source(Protocol):
+    @property
+    def best(self) -> tuple[int, list[int]] | None: ...
+
+
 def _bound(floor: int, bounder: CpSearch) -> int:
     return max(floor, bounder.lower_bound)
 
 
-def _found_optimum(searches: list[CpSearch], lb: int, hint: Mapping[int, int]) -> bool:
-    """Whether a CP-SAT search holds a schedule meeting the proven bound (and keeping every hinted slot)."""
-    bound = max(lb, searches[0].lower_bound)
+def _found_optimum(bounder: CpSearch, searches: Sequence[_Source], lb: int, hint: Mapping[int, int]) -> bool:
+    """Whether a search holds a schedule meeting the proven bound (and keeping every hinted slot)."""
+    bound = max(lb, bounder.lower_bound)
     for search in searches:
         found = search.best
         if found is not None and found[0] <= bound and all(found[1][k] == s for k, s in hint.items()):
@@ -113,7 +125,7 @@ def _found_optimum(searches: list[CpSearch], lb: int, hint: Mapping[int, int]) -
     return False
 
 
-def _collect(best: _Best, searches: list[CpSearch], hint: Mapping[int, int]) -> None:
+def _collect(best: _Best, searches: Sequence[_Source], hint: Mapping[int, int]) -> None:
     for search in searches:
         found = search.best
         if found is not None:
@@ -121,17 +133,16 @@ def _collect(best: _Best, searches: list[CpSearch], hint: Mapping[int, int]) -> 
 
 
 def _anneal(
-    inst: Instance,
+    annealer: Annealer,
     start: list[int],
-    searches: list[CpSearch],
+    bounder: CpSearch,
+    searches: Sequence[_Source],
     deadline: float,
     lb: int,
     hint: Mapping[int, int],
-    seed: int,
 ) -> _Best:
+    inst = annealer.inst
     best = _Best()
-    bounder = searches[0]
-    annealer = Annealer(inst, start, fair_cap=_fair_cap(inst), hint=hint, seed=seed)
     restart = start
     while True:
         lb = max(lb, bounder.lower_bound)
@@ -144,7 +155,7 @@ def _anneal(
         (over, total, moved), slots = annealer.run(
             min(deadline, now + ROUND_S),
             lower_bound=functools.partial(_bound, lb, bounder),
-            stop=functools.partial(_found_optimum, searches, lb, hint),
+            stop=functools.partial(_found_optimum, bounder, searches, lb, hint),
         )
         if over == 0 and _fair(inst, _breaks_of(inst, slots)):
             best.offer((total, moved), slots)
@@ -158,6 +169,7 @@ def solve(
     workers: int = 2,
     hint: Mapping[str, int] | None = None,
     seed: int = 0,
+    probe: bool = False,
 ) -> Result:
     """Schedule the meetings of a problem, minimising total breaks under the hard and fairness rules.
 
@@ -170,6 +182,9 @@ def solve(
         hint: meeting id -> slot of a previous (published) schedule; the re-solve keeps meetings there
             where that costs no extra breaks. Unknown ids and slots outside a meeting's domain are ignored.
         seed: random seed of the annealer.
+        probe: when the window model is proved infeasible, also probe single-participant relaxations of it in
+            a third thread (`relax.Prober`). Off by default: on the shared 2-core machine the probes do not
+            settle within the limit beside the annealer and the exact model (docs/scheduling.md).
 
     Returns:
         The best schedule found, the proven lower bound and the status.
@@ -222,7 +237,7 @@ def solve(
     if any(s.status == cp_model.INFEASIBLE for s in window_searches):
         window_search.stop()
         lb = max(lb, window_floor + 1)  # some participant that has a window must break
-    if _found_optimum(window_searches, lb, hint_idx):
+    if _found_optimum(window_searches[0], window_searches, lb, hint_idx):
         window_search.stop()
         best = _Best()
         _collect(best, window_searches, hint_idx)
@@ -236,13 +251,28 @@ def solve(
         proves_bound=True,
         name="bounder",
     )
-    searches = [bounder, *window_searches]
+    annealer = Annealer(inst, start, fair_cap=_fair_cap(inst), hint=hint_idx, seed=seed)
+    searches: list[CpSearch | Prober] = [bounder, *window_searches]
+    if probe and any(s.status == cp_model.INFEASIBLE for s in window_searches) and not hint_idx:
+        # someone with a window must break: probe which single participant's break makes the window model
+        # feasible (two window tasks for it), on the core the finished window search leaves free
+        searches.append(
+            Prober(
+                inst,
+                windows,
+                priority=lambda: list(annealer.brk),
+                deadline_s=max(deadline - time.monotonic(), 0.01),
+                evaluate=functools.partial(_evaluate, inst),
+                seed=seed,
+            )
+        )
     try:
-        bounder.start()
-        best = _anneal(inst, start, searches, deadline, lb, hint_idx, seed)
+        for source in searches[:1] + searches[len(window_searches) + 1 :]:
+            source.start()
+        best = _anneal(annealer, start, bounder, searches, deadline, lb, hint_idx)
     finally:
-        for search in searches:
-            search.stop()
+        for source in searches:
+            source.stop()
     _collect(best, searches, hint_idx)
     if bounder.status == cp_model.INFEASIBLE and best.slots is None:
         return _result(problem, inst, None, None, started, proved=True)

@@ -67,42 +67,124 @@ class _Plan:
         self.unknown_need_ok = insts.range_open | policy.unknown_need_passes_range
 
 
-def _score_block(rows: slice, ents: EnterpriseArrays, insts: InstitutionArrays, plan: _Plan, out: FitResult) -> None:
-    sim = plan.ent_text[rows] @ plan.thesis
-    out.similarity[rows] = sim
-    score = out.scores[rows]
-    np.multiply(sim, plan.text_gain, out=score)
+class _Columns:
+    """The institution-side tables restricted to some columns (``cols=None``: all of them).
+
+    With ``cols`` the chain gate is already decided: they are exactly the institutions whose
+    chains meet the (common) chain set of the rows scored against them.
+    """
+
+    def __init__(self, plan: _Plan, insts: InstitutionArrays, cols: npt.NDArray[np.intp] | None) -> None:
+        pick: slice | npt.NDArray[np.intp] = slice(None) if cols is None else cols
+        self.cols = cols
+        self.thesis = plan.thesis if cols is None else np.take(plan.thesis, cols, axis=1)
+        self.amount_center = insts.amount_center[pick]
+        self.amount_inv_half = insts.amount_inv_half[pick]
+        self.amount_top = plan.amount_top[pick]
+        self.amount_drop = plan.amount_drop[pick]
+        self.stage = plan.stage[:, pick]
+        self.province_ok = insts.province_ok[:, pick]
+        self.grade_ok = insts.grade_ok[:, pick]
+        self.lo = plan.lo[pick]
+        self.hi = plan.hi[pick]
+        self.unknown_need_ok = plan.unknown_need_ok[pick]
+
+
+def _score_block(
+    rows: npt.NDArray[np.intp],
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    plan: _Plan,
+    view: _Columns,
+    out: FitResult,
+) -> None:
+    sim = plan.ent_text[rows] @ view.thesis
+    score = np.multiply(sim, plan.text_gain)
     np.minimum(score, plan.text_cap, out=score)
     # amount fit, affine in |ln need - centre|; unknown need earns nothing
-    dist = ents.log_need[rows, None] - insts.amount_center[None, :]
+    dist = ents.log_need[rows, None] - view.amount_center[None, :]
     np.abs(dist, out=dist)
-    dist *= insts.amount_inv_half
+    dist *= view.amount_inv_half
     np.minimum(dist, 1.0, out=dist)
-    dist *= plan.amount_drop
-    dist += plan.amount_top
+    dist *= view.amount_drop
+    dist += view.amount_top
     unknown = np.isnan(ents.log_need[rows])
     dist[unknown] = 0.0
     score += dist
     score += ents.static[rows, None]
-    score += plan.stage[ents.stage[rows]]
-    gate = insts.province_ok[ents.province[rows]]
-    gate &= insts.grade_ok[ents.grade[rows]]
-    if ents.chain_bits is not None and insts.chain_bits is not None:
-        gate &= (ents.chain_bits[rows, None] & insts.chain_bits[None, :]) != 0
-    else:
-        gate &= (ents.chains[rows] @ insts.chain_ok) > 0
+    score += view.stage[ents.stage[rows]]
+    gate = view.province_ok[ents.province[rows]]
+    gate &= view.grade_ok[ents.grade[rows]]
+    if view.cols is None:
+        if ents.chain_bits is not None and insts.chain_bits is not None:
+            gate &= (ents.chain_bits[rows, None] & insts.chain_bits[None, :]) != 0
+        else:
+            gate &= (ents.chains[rows] @ insts.chain_ok) > 0
     need = ents.need[rows, None]
-    in_range = (need >= plan.lo) & (need <= plan.hi)
-    in_range[unknown] = plan.unknown_need_ok
+    in_range = (need >= view.lo) & (need <= view.hi)
+    in_range[unknown] = view.unknown_need_ok
     gate &= in_range
-    out.eligible[rows] = gate
     np.copyto(score, np.float32(-np.inf), where=~gate)
+    if view.cols is None:
+        out.similarity[rows] = sim
+        out.eligible[rows] = gate
+        out.scores[rows] = score
+    else:  # flat positions: cheaper than an open-mesh (np.ix_) assignment, once for all three
+        flat = (rows[:, None] * out.scores.shape[1] + view.cols[None, :]).reshape(-1)
+        out.similarity.reshape(-1)[flat] = sim.reshape(-1)
+        out.eligible.reshape(-1)[flat] = gate.reshape(-1)
+        out.scores.reshape(-1)[flat] = score.reshape(-1)
+
+
+def _groups(
+    ents: EnterpriseArrays, insts: InstitutionArrays, min_rows: int
+) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp] | None]]:
+    """Enterprise rows that can pass some gate, grouped by chain, each with the institutions it can meet.
+
+    Rows that fail a gate against every institution (no consent, a grade below every minimum) are
+    left out: their pairs keep ``-inf``. A chain held by at least ``min_rows`` rows forms a group
+    scored only against the institutions covering that chain or open to all; an enterprise in two
+    chains is in both groups (the pairs the groups share get the same values twice). Enterprises
+    without a chain form the group of the open institutions. The rest are scored against every
+    institution with the chain gate checked pair by pair.
+    """
+    province_any = np.asarray(insts.province_ok.any(axis=1), dtype=bool)
+    grade_any = np.asarray(insts.grade_ok.any(axis=1), dtype=bool)
+    rows = np.flatnonzero(province_any[ents.province] & grade_any[ents.grade])
+    if ents.chain_bits is None or insts.chain_bits is None:
+        return [(rows, None)]
+    n_chains = ents.chains.shape[1] - 1  # the last column is the "open" bit everyone has
+    member = ents.chains[rows, :n_chains] > 0
+    chainless = ~member.any(axis=1)
+    out: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp] | None]] = []
+    rest = np.zeros(rows.size, bool)
+    for chain in range(n_chains + 1):
+        in_group = member[:, chain] if chain < n_chains else chainless
+        size = int(in_group.sum())
+        if size == 0:
+            continue
+        if size < min_rows:
+            rest |= in_group
+            continue
+        bits = (1 << chain) | (1 << n_chains)
+        out.append((rows[in_group], np.flatnonzero(insts.chain_bits & insts.chain_bits.dtype.type(bits))))
+    if rest.any():
+        out.append((rows[rest], None))
+    return out
 
 
 def score_matrix(
-    ents: EnterpriseArrays, insts: InstitutionArrays, policy: FitPolicy, workers: int = 1, block_rows: int = 1024
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    policy: FitPolicy,
+    workers: int = 1,
+    block_rows: int = 1024,
+    min_group_rows: int = 256,
 ) -> FitResult:
     """Score every enterprise x institution pair.
+
+    Pairs that fail the consent or chain gate are not computed: enterprises are grouped by chain
+    and each group is scored against the institutions covering that chain (see ``_groups``).
 
     Args:
         ents: Encoded enterprises (:func:`matching.fit_inputs.encode_enterprises`).
@@ -110,9 +192,11 @@ def score_matrix(
         policy: Weights and settings (the same version used to encode).
         workers: Threads over row blocks (1 = the calling thread only).
         block_rows: Enterprises per block; blocks keep temporaries cache-sized.
+        min_group_rows: Smallest chain group scored against its own institutions only.
 
     Returns:
-        Scores (``-inf`` where a gate fails), the gate mask and the text similarity.
+        Scores (``-inf`` where a gate fails), the gate mask and the text similarity (computed for
+        every pair that passes the consent and chain gates; 0 for the others).
 
     Raises:
         ValueError: If the arrays were encoded under another policy version.
@@ -121,19 +205,24 @@ def score_matrix(
         raise ValueError("enterprises, institutions and policy must share one policy version")
     n_e, n_i = len(ents.ids), len(insts.ids)
     out = FitResult(
-        scores=np.empty((n_e, n_i), np.float32),
-        eligible=np.empty((n_e, n_i), bool),
-        similarity=np.empty((n_e, n_i), np.float32),
+        scores=np.full((n_e, n_i), -np.inf, np.float32),
+        eligible=np.zeros((n_e, n_i), bool),
+        similarity=np.zeros((n_e, n_i), np.float32),
         policy_version=policy.version,
     )
+    if n_e == 0 or n_i == 0:
+        return out
     plan = _Plan(ents, insts, policy)
-    blocks = [slice(s, min(s + block_rows, n_e)) for s in range(0, n_e, block_rows)]
-    if workers <= 1:
-        for rows in blocks:
-            _score_block(rows, ents, insts, plan, out)
+    tasks = []
+    for rows, cols in _groups(ents, insts, min_group_rows):
+        view = _Columns(plan, insts, cols)
+        tasks += [(rows[s : s + block_rows], view) for s in range(0, rows.size, block_rows)]
+    if workers <= 1 or len(tasks) <= 1:
+        for rows, view in tasks:
+            _score_block(rows, ents, insts, plan, view, out)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda rows: _score_block(rows, ents, insts, plan, out), blocks))
+            list(pool.map(lambda task: _score_block(task[0], ents, insts, plan, task[1], out), tasks))
     return out
 
 

@@ -4,9 +4,9 @@ The scoring in :mod:`matching.fit` works on column arrays, not on Structs, so th
 NumPy operations covers every enterprise x institution pair. Encode once per push run::
 
     vocab = build_vocabulary(profiles, criteria)
-    model = fit_text_model([p.text for p in profiles] + [c.thesis for c in criteria], policy.text)
-    ents = encode_enterprises(profiles, vocab, model, policy)
-    insts = encode_institutions(criteria, vocab, model)
+    model, vectors = fit_embed([p.text for p in profiles] + [c.thesis for c in criteria], policy.text)
+    ents = encode_enterprises(profiles, vocab, model, policy, vectors[: len(profiles)])
+    insts = encode_institutions(criteria, vocab, model, policy, vectors[len(profiles) :])
 
 Gate rules are folded into small lookup tables indexed by an enterprise's category (province,
 grade, stage), so a gate is a row gather, not a per-pair test.
@@ -159,9 +159,17 @@ def _nan(x: float | None) -> float:
 
 
 def encode_enterprises(
-    profiles: Sequence[EnterpriseProfile], vocab: Vocabulary, model: TextModel, policy: FitPolicy
+    profiles: Sequence[EnterpriseProfile],
+    vocab: Vocabulary,
+    model: TextModel,
+    policy: FitPolicy,
+    text: sp.csr_matrix | None = None,
 ) -> EnterpriseArrays:
-    """Turn profiles into the arrays :func:`matching.fit.score_matrix` consumes."""
+    """Turn profiles into the arrays :func:`matching.fit.score_matrix` consumes.
+
+    ``text`` is the profiles' texts already embedded with ``model`` (as :func:`matching.text.fit_embed`
+    returns them); they are embedded here otherwise.
+    """
     n_prov, n_chain = len(vocab.provinces), len(vocab.chains)
     prov_index = {p: i for i, p in enumerate(vocab.provinces)}
     chain_index = {c: i for i, c in enumerate(vocab.chains)}
@@ -205,7 +213,7 @@ def encode_enterprises(
         pool_status=tuple(p.pool_status for p in profiles),
         static=static,
         components=components,
-        text=embed(model, [p.text for p in profiles]),
+        text=embed(model, [p.text for p in profiles]) if text is None else text,
         policy_version=policy.version,
     )
 
@@ -239,9 +247,15 @@ def _amount_params(criteria: Sequence[InstitutionCriteria], policy: FitPolicy) -
 
 
 def encode_institutions(
-    criteria: Sequence[InstitutionCriteria], vocab: Vocabulary, model: TextModel, policy: FitPolicy
+    criteria: Sequence[InstitutionCriteria],
+    vocab: Vocabulary,
+    model: TextModel,
+    policy: FitPolicy,
+    text: sp.csr_matrix | None = None,
 ) -> InstitutionArrays:
     """Turn institution criteria into gate tables and amount parameters.
+
+    ``text`` is the theses already embedded with ``model``; they are embedded here otherwise.
 
     Raises:
         ValueError: If an amount range has its minimum above its maximum.
@@ -281,6 +295,6 @@ def encode_institutions(
         range_open=np.array([c.amount_min is None and c.amount_max is None for c in criteria], dtype=bool),
         grade_ok=grade_ok,
         stage_score=stage_score,
-        text=embed(model, [c.thesis for c in criteria]),
+        text=embed(model, [c.thesis for c in criteria]) if text is None else text,
         policy_version=policy.version,
     )

@@ -6,7 +6,7 @@ import msgspec
 
 
 class TextSettings(msgspec.Struct, frozen=True, kw_only=True):
-    """TF-IDF settings for thesis/enterprise text similarity."""
+    """TF-IDF settings for thesis/enterprise text similarity (n-grams of at most 3 characters)."""
 
     analyzer: Literal["char", "char_wb"] = "char_wb"
     ngram_min: int = 2
@@ -20,8 +20,8 @@ class TextSettings(msgspec.Struct, frozen=True, kw_only=True):
     full_at: float = 0.35
 
     def __post_init__(self) -> None:
-        if not 1 <= self.ngram_min <= self.ngram_max or not 0 < self.full_at <= 1 or not 0 < self.max_df <= 1:
-            raise ValueError("text settings need 1 <= ngram_min <= ngram_max, 0 < full_at <= 1, 0 < max_df <= 1")
+        if not 1 <= self.ngram_min <= self.ngram_max <= 3 or not 0 < self.full_at <= 1 or not 0 < self.max_df <= 1:
+            raise ValueError("text settings need 1 <= ngram_min <= ngram_max <= 3, 0 < full_at <= 1, 0 < max_df <= 1")
 
 
 class FitWeights(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,8 @@ Usage::
     texts[i][r]   # reasons of row r on institution i's list
 """
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
@@ -126,6 +127,153 @@ class _Renderer:
         return tpl.format(you=self.you[kind], stage=self.stages[stage])
 
 
+def _kind_index(insts: InstitutionArrays) -> npt.NDArray[np.int64]:
+    kinds = {kind: n for n, kind in enumerate(_YOU)}
+    return np.array([kinds[k] for k in insts.kinds], dtype=np.int64)
+
+
+def _text_keys(
+    code: int,
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    e: npt.NDArray[np.int32],
+    i: npt.NDArray[np.int32],
+    sim: npt.NDArray[np.float32],
+    chain: npt.NDArray[np.intp],
+) -> npt.NDArray[np.int64]:
+    """One integer per pair such that pairs with equal keys get the same text for reason ``code``.
+
+    The keys follow the rounding of the templates exactly: a float32 value times 100 is exact in
+    float64, and ``rint`` rounds half to even on that exact value as ``format`` does.
+    """
+    if code == _CHAIN:
+        return chain.astype(np.int64)
+    kind = _kind_index(insts)[i]
+    if code == _TEXT:
+        return kind * 1_000_000 + np.rint(sim.astype(np.float64) * 100).astype(np.int64)
+    if code == _AMOUNT:  # the need (per enterprise) and the institution's kind and range
+        need = np.unique(ents.need, return_inverse=True)[1].reshape(-1)
+        ranges = np.stack([_kind_index(insts).astype(np.float64), insts.amount_min, insts.amount_max], axis=1)
+        rng = np.unique(ranges, axis=0, return_inverse=True)[1].reshape(-1)
+        return need[e].astype(np.int64) * (int(rng.max(initial=0)) + 1) + rng[i]
+    if code == _VALUE:
+        return np.rint(ents.value_degree[e].astype(np.float64)).astype(np.int64)
+    if code == _GROWTH:
+        return np.rint(ents.growth[e].astype(np.float64) * 100).astype(np.int64)
+    if code == _POOL:
+        status = np.unique(np.array([s or "" for s in ents.pool_status], dtype=object), return_inverse=True)[1]
+        return status.reshape(-1)[e].astype(np.int64)
+    return kind * 100 + ents.stage[e]  # _STAGE
+
+
+def _group(keys: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """One sample position per distinct key and, for every position, the number of its key's group.
+
+    Keys usually span a small range (a few hundred similarity or value steps), so a dense table
+    replaces the sort of ``np.unique``; wide ranges fall back to it.
+    """
+    if keys.size == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    low = int(keys.min())
+    span = int(keys.max()) - low + 1
+    if span > 4 * keys.size + 4096:
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+    offset = keys - low
+    sample = np.empty(span, np.intp)
+    sample[offset] = np.arange(keys.size)  # any position of a key will do: equal keys, equal texts
+    present = np.zeros(span, bool)
+    present[offset] = True
+    number = np.cumsum(present) - 1
+    return sample[present], number[offset]
+
+
+def explain_pairs_langs(
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    result: FitResult,
+    e_idx: npt.NDArray[np.int32],
+    i_idx: npt.NDArray[np.int32],
+    vocab: Vocabulary,
+    policy: FitPolicy,
+    langs: Sequence[Lang] = ("zh",),
+    k: int = 3,
+    chain_labels: Mapping[str, Text] | None = None,
+) -> dict[Lang, list[list[str]]]:
+    """Reasons for arbitrary enterprise-institution pairs (parallel index arrays), best first, per language.
+
+    The reason codes are chosen once for all pairs. Each distinct text is rendered once: pairs are
+    grouped by a key that determines the text (the chain, the rounded similarity and the
+    institution's kind, the need and the range, ...), one pair of each group is rendered with the
+    templates, and the texts are gathered back to the pairs.
+
+    Args:
+        ents: Encoded enterprises.
+        insts: Encoded institutions.
+        result: The fit result the pairs come from.
+        e_idx: Enterprise row of each pair.
+        i_idx: Institution column of each pair.
+        vocab: The vocabulary used to encode (names the chains).
+        policy: The fit policy used to score.
+        langs: Languages of the texts.
+        k: At most this many reasons per pair.
+        chain_labels: Display names of chain codes; the code itself is shown otherwise.
+
+    Returns:
+        For each language, one list of texts per pair.
+    """
+    n_pairs = e_idx.size
+    codes = reason_codes(ents, insts, result, e_idx, i_idx, policy, k)
+    n_chain = len(vocab.chains)
+    chain = (
+        np.argmax(ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T, axis=1)
+        if n_chain
+        else np.zeros(n_pairs, np.intp)
+    )
+    sim = result.similarity[e_idx, i_idx]
+    renderers = {lang: _Renderer(vocab, lang, chain_labels) for lang in langs}
+    tables: dict[Lang, list[str]] = {lang: [] for lang in langs}  # every distinct text, once
+    text_id = np.zeros(codes.shape, np.intp)  # per pair and slot: its text in the tables
+    for code in np.unique(codes[codes >= 0]).tolist():
+        pair, slot = np.nonzero(codes == code)
+        keys = _text_keys(code, ents, insts, e_idx[pair], i_idx[pair], sim[pair], chain[pair])
+        first, inverse = _group(keys)
+        text_id[pair, slot] = len(next(iter(tables.values()), [])) + inverse
+        sample = pair[first]  # one pair per distinct text
+        e, i = e_idx[sample].tolist(), i_idx[sample].tolist()
+        params = zip(
+            chain[sample].tolist(),
+            sim[sample].tolist(),
+            ents.need[e].tolist(),
+            insts.amount_min[i].tolist(),
+            insts.amount_max[i].tolist(),
+            ents.value_degree[e].tolist(),
+            ents.growth[e].tolist(),
+            ents.stage[e].tolist(),
+            [ents.pool_status[x] or "" for x in e],
+            strict=True,
+        )
+        for x, p in zip(i, params, strict=True):
+            for lang in langs:
+                tables[lang].append(renderers[lang].render(code, insts.kinds[x], p))
+    count = (codes >= 0).sum(axis=1)  # chosen codes come first in each row
+    lengths = np.unique(count).tolist()
+    out: dict[Lang, list[list[str]]] = {}
+    for lang in langs:
+        table = np.empty(len(tables[lang]) + 1, dtype=object)
+        table[:-1] = tables[lang]
+        texts = table[text_id]
+        if len(lengths) == 1:
+            out[lang] = texts[:, : lengths[0]].tolist()
+            continue
+        rows = np.empty(n_pairs, dtype=object)
+        for m in lengths:
+            which = np.flatnonzero(count == m)
+            rows[which] = np.fromiter(texts[which, :m].tolist(), dtype=object, count=which.size)
+        out[lang] = rows.tolist()
+    return out
+
+
 def explain_pairs(
     ents: EnterpriseArrays,
     insts: InstitutionArrays,
@@ -138,46 +286,28 @@ def explain_pairs(
     k: int = 3,
     chain_labels: Mapping[str, Text] | None = None,
 ) -> list[list[str]]:
-    """Reasons for arbitrary enterprise-institution pairs (parallel index arrays), best first.
+    """Reasons for arbitrary pairs in one language (see :func:`explain_pairs_langs`)."""
+    return explain_pairs_langs(ents, insts, result, e_idx, i_idx, vocab, policy, (lang,), k, chain_labels)[lang]
 
-    Args:
-        ents: Encoded enterprises.
-        insts: Encoded institutions.
-        result: The fit result the pairs come from.
-        e_idx: Enterprise row of each pair.
-        i_idx: Institution column of each pair.
-        vocab: The vocabulary used to encode (names the chains).
-        policy: The fit policy used to score.
-        lang: Language of the texts.
-        k: At most this many reasons per pair.
-        chain_labels: Display names of chain codes; the code itself is shown otherwise.
 
-    Returns:
-        One list of texts per pair.
-    """
-    codes = reason_codes(ents, insts, result, e_idx, i_idx, policy, k)
-    n_chain = len(vocab.chains)
-    chain = (
-        np.argmax(ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T, axis=1) if n_chain else e_idx * 0
-    )
-    columns = zip(
-        chain.tolist(),
-        result.similarity[e_idx, i_idx].tolist(),
-        ents.need[e_idx].tolist(),
-        insts.amount_min[i_idx].tolist(),
-        insts.amount_max[i_idx].tolist(),
-        ents.value_degree[e_idx].tolist(),
-        ents.growth[e_idx].tolist(),
-        ents.stage[e_idx].tolist(),
-        [ents.pool_status[e] or "" for e in e_idx.tolist()],
-        strict=True,
-    )
-    renderer = _Renderer(vocab, lang, chain_labels)
-    kinds = [insts.kinds[i] for i in i_idx.tolist()]
-    return [
-        [renderer.render(c, kind, params) for c in row if c >= 0]
-        for row, kind, params in zip(codes.tolist(), kinds, columns, strict=True)
-    ]
+def explain_top_langs(
+    ents: EnterpriseArrays,
+    insts: InstitutionArrays,
+    result: FitResult,
+    top: TopLists,
+    vocab: Vocabulary,
+    policy: FitPolicy,
+    langs: Sequence[Lang] = ("zh",),
+    k: int = 3,
+    chain_labels: Mapping[str, Text] | None = None,
+) -> dict[Lang, list[list[list[str]]]]:
+    """Reasons for every row of every list, per language: ``out[lang][i][rank - 1]`` is a list of texts."""
+    rows, ranks = np.nonzero(top.enterprise >= 0)  # institution by institution, best first
+    e_idx = top.enterprise[rows, ranks]
+    i_idx = rows.astype(np.int32)
+    texts = explain_pairs_langs(ents, insts, result, e_idx, i_idx, vocab, policy, langs, k, chain_labels)
+    bounds = np.concatenate([[0], np.cumsum(top.count)]).tolist()
+    return {lang: [flat[a:b] for a, b in itertools.pairwise(bounds)] for lang, flat in texts.items()}
 
 
 def explain_top(
@@ -192,10 +322,4 @@ def explain_top(
     chain_labels: Mapping[str, Text] | None = None,
 ) -> list[list[list[str]]]:
     """Reasons for every row of every institution's list: ``out[i][rank - 1]`` is a list of texts."""
-    rows, ranks = np.nonzero(top.enterprise >= 0)
-    e_idx = top.enterprise[rows, ranks]
-    texts = explain_pairs(ents, insts, result, e_idx, rows.astype(np.int32), vocab, policy, lang, k, chain_labels)
-    out: list[list[list[str]]] = [[] for _ in range(len(insts.ids))]
-    for i, reasons in zip(rows.tolist(), texts, strict=True):
-        out[i].append(reasons)
-    return out
+    return explain_top_langs(ents, insts, result, top, vocab, policy, (lang,), k, chain_labels)[lang]

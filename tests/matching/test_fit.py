@@ -46,12 +46,13 @@ def inst(id, **kw):
     return InstitutionCriteria(id=id, **base)
 
 
-def run(profiles, criteria, policy=DEFAULT_FIT_POLICY, workers=1, block_rows=1024):
+def run(profiles, criteria, policy=DEFAULT_FIT_POLICY, workers=1, block_rows=1024, min_group_rows=256):
     vocab = build_vocabulary(profiles, criteria)
     model = fit_text_model([p.text for p in profiles] + [c.thesis for c in criteria], policy.text)
     ents = encode_enterprises(profiles, vocab, model, policy)
     insts = encode_institutions(criteria, vocab, model, policy)
-    return vocab, model, ents, insts, score_matrix(ents, insts, policy, workers=workers, block_rows=block_rows)
+    result = score_matrix(ents, insts, policy, workers=workers, block_rows=block_rows, min_group_rows=min_group_rows)
+    return vocab, model, ents, insts, result
 
 
 def eligible(profile, criterion, policy=DEFAULT_FIT_POLICY):
@@ -223,10 +224,16 @@ criteria_st = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(profiles=profiles_st, criteria=criteria_st, workers=st.sampled_from([1, 2]), block=st.sampled_from([1, 3, 64]))
-def test_matrix_equals_pairwise_reference(profiles, criteria, workers, block):
-    _, model, _, _, result = run(profiles, criteria, workers=workers, block_rows=block)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    profiles=profiles_st,
+    criteria=criteria_st,
+    workers=st.sampled_from([1, 2]),
+    block=st.sampled_from([1, 3, 64]),
+    group=st.sampled_from([1, 2, 256]),  # 1-2: chain groups against their own institutions; 256: all pair by pair
+)
+def test_matrix_equals_pairwise_reference(profiles, criteria, workers, block, group):
+    _, model, _, _, result = run(profiles, criteria, workers=workers, block_rows=block, min_group_rows=group)
     sims = (embed(model, [p.text for p in profiles]) @ embed(model, [c.thesis for c in criteria]).T).toarray()
     for e, p in enumerate(profiles):
         for i, c in enumerate(criteria):
@@ -234,6 +241,7 @@ def test_matrix_equals_pairwise_reference(profiles, criteria, workers, block):
             assert result.eligible[e, i] == ok, (p, c)
             if ok:
                 assert result.scores[e, i] == pytest.approx(score, abs=1e-3)
+                assert result.similarity[e, i] == pytest.approx(sims[e, i], abs=1e-6)
                 assert 0.0 <= result.scores[e, i] <= 100.0
             else:
                 assert result.scores[e, i] == -np.inf
@@ -351,3 +359,55 @@ def test_arrays_encoded_under_another_policy_version_are_refused():
     _, _, ents, insts, _ = run([ent("e")], [inst("b")])
     with pytest.raises(ValueError, match="policy version"):
         score_matrix(ents, insts, FitPolicy(version="2099.1"))
+
+
+# --- the NumPy n-gram counter is scikit-learn's TF-IDF ----------------------------------------
+
+texts_st = st.lists(
+    st.text(
+        alphabet=list("集成电路芯片晶圆抗体疫苗储能、。：；ABCab5G \t\nİΩ"),  # whitespace runs, İ lowers to 2 chars
+        max_size=40,
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    texts=texts_st,
+    analyzer=st.sampled_from(["char", "char_wb"]),
+    ngrams=st.sampled_from([(1, 1), (1, 3), (2, 2), (2, 3), (3, 3)]),
+    min_df=st.sampled_from([1, 2]),
+    max_df=st.sampled_from([1.0, 0.5]),
+)
+def test_text_vectors_equal_scikit_learn_tfidf(texts, analyzer, ngrams, min_df, max_df):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from matching.fit_policy import TextSettings
+    from matching.text import fit_embed
+
+    settings_ = TextSettings(
+        analyzer=analyzer, ngram_min=ngrams[0], ngram_max=ngrams[1], min_df=min_df, max_df=max_df, max_df_min_corpus=1
+    )
+    model, vectors = fit_embed(texts, settings_)
+    reference = TfidfVectorizer(
+        analyzer=analyzer, ngram_range=ngrams, min_df=min_df, max_df=max_df, sublinear_tf=True, dtype=np.float32
+    )
+    try:
+        expected = reference.fit_transform(texts)
+    except ValueError:  # scikit-learn: empty vocabulary, or nothing left after pruning
+        assert model.n_features == 0 and vectors.shape == (len(texts), 0)
+        return
+    terms = model.terms()
+    assert terms == sorted(reference.vocabulary_)  # same n-grams, in the same (sorted) column order
+    assert (vectors != expected).nnz == 0  # the same float32 values
+    assert (embed(model, texts) != expected).nnz == 0
+    assert (embed(model, texts[::-1]) != reference.transform(texts[::-1])).nnz == 0
+
+
+def test_text_settings_limit_ngrams_to_three_characters():
+    from matching.fit_policy import TextSettings
+
+    with pytest.raises(ValueError, match="ngram_max <= 3"):
+        TextSettings(ngram_max=4)

@@ -2,6 +2,8 @@
 
 Results are recorded in batches (one transaction for many attempts) so a worker's throughput is
 not bounded by one commit per delivery. Only results whose claim is still held change a message.
+A batch of successes only (the common case) is one statement: the attempt rows, the messages
+marked succeeded and the endpoints' failure clocks cleared, in one round trip and one commit.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import random
 import socket
 import uuid
 from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
 
 from ipledge.db.types import Conn, OneConn, Pool
 from ipledge.registry import store as registry_store
@@ -31,6 +36,19 @@ UPDATE webhook_messages m SET status = 'succeeded', delivered_at = now(), last_s
 FROM unnest($1::text[], $2::uuid[], $3::int[]) AS u(id, token, code)
 WHERE m.id = u.id AND m.claim_token = u.token
 """
+_ALL_SUCCEEDED = f"""
+WITH logged AS ({_INSERT_ATTEMPTS}),
+done AS (
+    UPDATE webhook_messages m SET status = 'succeeded', delivered_at = now(), last_status_code = u.code,
+        last_error = NULL, claimed_until = NULL, claim_token = NULL, updated_at = now()
+    FROM unnest($1::text[], $12::uuid[], $7::int[]) AS u(id, token, code)
+    WHERE m.id = u.id AND m.claim_token = u.token
+),
+cleared AS (
+    UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ANY($2::uuid[]) AND failing_since IS NOT NULL
+)
+SELECT 1
+"""
 _RETRY = """
 UPDATE webhook_messages SET next_attempt_at = $3, claimed_until = NULL, claim_token = NULL, last_status_code = $4,
     last_error = $5, updated_at = now()
@@ -44,13 +62,38 @@ WHERE id = $1 AND claim_token = $2
 
 
 async def record_batch(
-    pool: Pool, items: Sequence[tuple[Claimed, Result]], worker: str, policy: RetryPolicy, rng: random.Random
+    db: Pool | OneConn,
+    items: Sequence[tuple[Claimed, Result]],
+    worker: str,
+    policy: RetryPolicy,
+    rng: random.Random,
 ) -> None:
-    """Log every attempt and move each message on (succeeded, retry later, failed, endpoint disabled)."""
+    """Log every attempt and move each message on (succeeded, retry later, failed, endpoint disabled).
+
+    Args:
+        db: A pool, or a connection held by the caller (outside any transaction).
+        items: The attempts with the claims they were made under.
+        worker: This worker's name for the attempt log.
+        policy: The retry schedule.
+        rng: Jitter source.
+    """
     if not items:
         return
     ordered = sort_for_locking(items)
-    async with pool.acquire() as conn, conn.transaction():
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            await _record(conn, ordered, worker, policy, rng)
+    else:
+        await _record(db, ordered, worker, policy, rng)
+
+
+async def _record(
+    conn: OneConn, ordered: Sequence[tuple[Claimed, Result]], worker: str, policy: RetryPolicy, rng: random.Random
+) -> None:
+    if all(r.verdict.outcome == "success" for _, r in ordered):
+        await conn.execute(_ALL_SUCCEEDED, *_attempt_columns(ordered, worker), [c.claim_token for c, _ in ordered])
+        return
+    async with conn.transaction():
         await _log_attempts(conn, ordered, worker)
         wins = [(c, r) for c, r in ordered if r.verdict.outcome == "success"]
         if wins:
@@ -73,8 +116,11 @@ async def record_batch(
 
 
 async def _log_attempts(conn: OneConn, items: Sequence[tuple[Claimed, Result]], worker: str) -> None:
-    await conn.execute(
-        _INSERT_ATTEMPTS,
+    await conn.execute(_INSERT_ATTEMPTS, *_attempt_columns(items, worker))
+
+
+def _attempt_columns(items: Sequence[tuple[Claimed, Result]], worker: str) -> list[list[Any]]:
+    return [
         [c.webhook_id for c, _ in items],
         [c.endpoint_id for c, _ in items],
         [c.organisation_id for c, _ in items],
@@ -86,7 +132,7 @@ async def _log_attempts(conn: OneConn, items: Sequence[tuple[Claimed, Result]], 
         [r.error for _, r in items],
         [r.latency_ms for _, r in items],
         [r.started_at for _, r in items],
-    )
+    ]
 
 
 async def _fail(conn: Conn, claimed: Claimed, result: Result, why: str) -> bool:

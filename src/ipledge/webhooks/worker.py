@@ -2,9 +2,10 @@
 
 Any number of workers may run at once: they coordinate only through PostgreSQL (claims with
 ``FOR UPDATE SKIP LOCKED`` and a lease; push runs under their own locks). Each process has one
-``httpx.AsyncClient`` with explicit timeouts and limits, delivers up to ``worker_concurrency``
-messages at a time and records results in batches. On a signal it stops claiming, lets the
-deliveries in flight finish (each is bounded by the delivery timeout), records them and exits.
+:class:`~ipledge.webhooks.http.WebhookClient` (keep-alive connections per endpoint origin),
+delivers up to ``worker_concurrency`` messages at a time and records results in batches. On a
+signal it stops claiming, lets the deliveries in flight finish (each is bounded by the delivery
+timeout), records them and exits.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from ipledge.db.types import Pool
 from ipledge.outbox import NOTIFY_CHANNEL
 from ipledge.settings import Settings, SettingsError
-from ipledge.webhooks.delivery import Claimed, Result, claim, next_due_in, send
+from ipledge.webhooks.delivery import CLAIM_SESSION, Claimed, Result, Sender, claim, next_due_in
+from ipledge.webhooks.http import WebhookClient
 from ipledge.webhooks.record import record_batch, worker_name
 from matching.delivery import DEFAULT_RETRY_POLICY, RetryPolicy
 
@@ -51,14 +54,14 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(delays_s=delays, success_timeout_s=settings.webhook_timeout)
 
 
-def http_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one outbound client of a worker process: explicit timeouts and limits, no redirects."""
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(settings.webhook_timeout, connect=min(5.0, settings.webhook_timeout)),
-        limits=httpx.Limits(max_connections=settings.worker_concurrency, max_keepalive_connections=100),
-        follow_redirects=False,
-        trust_env=False,
+def http_client(settings: Settings) -> WebhookClient:
+    """The one outbound client of a worker process (no redirects, no proxies from the environment).
+
+    Each attempt is bounded by ``webhook_timeout`` as a whole; connecting by at most 5 s of it.
+    Connections are at most ``worker_concurrency`` (one per delivery in flight).
+    """
+    return WebhookClient(
+        connect_timeout=min(5.0, settings.webhook_timeout), max_idle_per_origin=settings.worker_concurrency
     )
 
 
@@ -72,15 +75,50 @@ def _load_schedule() -> ScheduleFn | None:
     return fn
 
 
+class _Held:
+    """A pool connection this worker keeps for one job (claiming, or recording), replaced after an error.
+
+    Holding it saves the pool's acquire/reset round trips on every claim and every batch.
+    """
+
+    def __init__(self, pool: Pool, setup: str | None = None) -> None:
+        self.pool = pool
+        self.setup = setup
+        self.conn: PoolConnectionProxy[Any] | None = None
+
+    async def get(self) -> PoolConnectionProxy[Any]:
+        if self.conn is None or self.conn.is_closed():
+            await self.drop()
+            conn = await self.pool.acquire()
+            try:
+                if self.setup:
+                    await conn.execute(self.setup)
+            except BaseException:
+                await self.pool.release(conn)
+                raise
+            self.conn = conn
+        return self.conn
+
+    async def drop(self) -> None:
+        """Give the connection back (the pool resets or replaces it); the next :meth:`get` takes another."""
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
+
+
 class Worker:
     """One delivery worker (one per process; many processes may run)."""
 
-    def __init__(self, pool: Pool, client: httpx.AsyncClient, settings: Settings, *, name: str | None = None) -> None:
+    def __init__(self, pool: Pool, client: WebhookClient, settings: Settings, *, name: str | None = None) -> None:
         """Bind the worker to its pool, client and settings."""
         self.pool = pool
         self.client = client
         self.settings = settings
         self.policy = retry_policy(settings)
+        self.sender = Sender(
+            client, policy=self.policy, secret_key=settings.secret_key, allow_private=settings.allow_private_webhooks
+        )
         self.name = name or worker_name()
         self.rng = random.Random()
         self.stop = asyncio.Event()
@@ -88,6 +126,8 @@ class Worker:
         self._results: list[tuple[Claimed, Result]] = []
         self._have_results = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._claimer = _Held(pool, CLAIM_SESSION)
+        self._recorder = _Held(pool)
         self.delivered = 0
 
     async def run(self) -> None:
@@ -95,6 +135,8 @@ class Worker:
         run_due = _load_schedule()  # a heavy import: done before delivering, never in the middle of it
         listener = await self.pool.acquire()
         await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        await self._claimer.get()
+        await self._recorder.get()
         recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
         scheduler = asyncio.create_task(self._schedule_loop(run_due), name="push-schedule")
         try:
@@ -106,6 +148,8 @@ class Worker:
             scheduler.cancel()
             await asyncio.gather(recorder, scheduler, return_exceptions=True)
             await self._flush()
+            await self._claimer.drop()
+            await self._recorder.drop()
             with contextlib.suppress(Exception):
                 await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
             await self.pool.release(listener)
@@ -126,9 +170,10 @@ class Worker:
             if free > 0:
                 self._wake.clear()
                 try:
-                    claimed = await claim(self.pool, free, self.settings.webhook_lease)
-                except (TimeoutError, OSError) as exc:  # database blip: back off, keep going
-                    log.warning("claim failed: %s", exc)
+                    claimed = await claim(await self._claimer.get(), free, self.settings.webhook_lease)
+                except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("claim failed: %s", exc)  # database blip: back off, keep going
+                    await self._claimer.drop()
             for item in claimed:
                 task = asyncio.create_task(self._deliver(item))
                 self._inflight.add(task)
@@ -156,13 +201,7 @@ class Worker:
         self._wake.set()  # a slot is free
 
     async def _deliver(self, claimed: Claimed) -> None:
-        result = await send(
-            self.client,
-            claimed,
-            policy=self.policy,
-            secret_key=self.settings.secret_key,
-            allow_private=self.settings.allow_private_webhooks,
-        )
+        result = await self.sender.send(claimed)
         self._results.append((claimed, result))
         self._have_results.set()
 
@@ -181,11 +220,12 @@ class Worker:
             batch, self._results = self._results[:_BATCH], self._results[_BATCH:]
             for attempt in range(5):
                 try:
-                    await record_batch(self.pool, batch, self.name, self.policy, self.rng)
+                    await record_batch(await self._recorder.get(), batch, self.name, self.policy, self.rng)
                     self.delivered += sum(1 for _, r in batch if r.verdict.outcome == "success")
                     break
                 except Exception:  # a deadlock or a blip: retry; if all fail the leases expire and others retry
                     log.exception("recording %d attempts failed (try %d)", len(batch), attempt + 1)
+                    await self._recorder.drop()
                     await asyncio.sleep(0.05 * (attempt + 1))
 
     async def _schedule_loop(self, run_due: ScheduleFn | None) -> None:

@@ -178,8 +178,8 @@ def encode_enterprises(
     )
     chains = np.zeros((len(profiles), n_chain + 1), dtype=np.float32)
     chains[:, n_chain] = 1.0
-    for row, p in enumerate(profiles):
-        chains[row, [chain_index[c] for c in p.chains if c in chain_index]] = 1.0
+    member = [[chain_index[c] for c in p.chains if c in chain_index] for p in profiles]
+    chains[np.repeat(np.arange(len(profiles)), [len(m) for m in member]), [c for m in member for c in m]] = 1.0
     need = np.array([_nan(p.financing_need) for p in profiles], dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_need = np.log(np.where(need > 0, need, np.nan)).astype(np.float32)

@@ -79,9 +79,18 @@ def reason_codes(
     contrib[:, _VALUE : _POOL + 1] = ents.components[e_idx] * np.array([w.value, w.growth, w.pool], np.float32)
     stage_hit = insts.stage_score[ents.stage[e_idx], i_idx] == 1.0
     contrib[:, _STAGE] = np.where(stage_hit & (policy.stage_neutral_score < 1.0), w.stage, 0.0)
-    order = np.argsort(-contrib, axis=1, kind="stable")[:, :k].astype(np.int8)
-    picked = np.take_along_axis(contrib, order.astype(np.intp), axis=1)
-    order[picked <= 0] = -1
+    # rank of each code in its row: larger contributions first, ties by lower code (a stable sort)
+    n_codes = contrib.shape[1]
+    rank = np.zeros(contrib.shape, np.int8)
+    for a in range(n_codes):
+        for b in range(a + 1, n_codes):
+            first = contrib[:, a] >= contrib[:, b]
+            rank[:, b] += first
+            rank[:, a] += ~first
+    order = np.full((e_idx.size, k), -1, np.int8)
+    for code in range(n_codes):
+        chosen = (rank[:, code] < k) & (contrib[:, code] > 0)
+        order[chosen, rank[chosen, code]] = code
     return order
 
 

@@ -34,6 +34,7 @@ from matching.fit_policy import TextSettings
 #: Bits per character in an n-gram code (code points are below 0x110000 < 2**21).
 _BITS: Final = 21
 _WHITESPACE_RUNS: Final = re.compile(r"\s\s+")  # scikit-learn's normalisation before char n-grams
+_SEPARATOR: Final = "\x00"  # not whitespace, unchanged by lower(): texts can be normalised joined
 U64 = npt.NDArray[np.uint64]
 
 
@@ -75,7 +76,11 @@ def _segments(texts: Sequence[str], analyzer: str) -> tuple[list[str], npt.NDArr
     ``char``: the lower-cased text with runs of whitespace collapsed to one space. ``char_wb``:
     every whitespace-separated word of it, padded with a space on both sides.
     """
-    normalised = [_WHITESPACE_RUNS.sub(" ", t.lower()) for t in texts]
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) == max(len(texts) - 1, 0):  # one pass over all texts, split back after
+        normalised = _WHITESPACE_RUNS.sub(" ", joined.lower()).split(_SEPARATOR) if texts else []
+    else:  # a text contains the separator itself
+        normalised = [_WHITESPACE_RUNS.sub(" ", t.lower()) for t in texts]
     if analyzer == "char":
         return normalised, np.arange(len(texts), dtype=np.intp)
     words = [w.split() for w in normalised]
@@ -96,8 +101,9 @@ def _ngram_codes(
     Characters are numbered from 1 and codes are left-aligned (a bigram ends in a zero group), so
     numeric order is the strings' order and codes of different lengths never collide.
     """
-    ends = np.cumsum(lengths)
-    seg_of_pos = np.repeat(np.arange(lengths.size, dtype=np.intp), lengths)
+    room = np.arange(chars.size, 0, -1, dtype=np.intp)  # characters from each position to its segment's end
+    room -= np.repeat(chars.size - np.cumsum(lengths), lengths)
+    doc_of_pos = np.repeat(owner, lengths)
     codes: list[U64] = []
     docs: list[npt.NDArray[np.intp]] = []
     for n in range(settings.ngram_min, settings.ngram_max + 1):
@@ -109,10 +115,9 @@ def _ngram_codes(
             code <<= np.uint64(bits)
             code |= chars[k : k + width]
         code <<= np.uint64(bits * (settings.ngram_max - n))  # left-aligned: codes sort like the strings
-        seg = seg_of_pos[:width]
-        keep = np.arange(n, width + n, dtype=np.intp) <= ends[seg]  # the n-gram ends inside its segment
+        keep = room[:width] >= n  # the n-gram ends inside its segment
         codes.append(code[keep])
-        docs.append(owner[seg[keep]])
+        docs.append(doc_of_pos[:width][keep])
     if not codes:
         return np.zeros(0, np.uint64), np.zeros(0, np.intp)
     return np.concatenate(codes), np.concatenate(docs)
@@ -159,8 +164,9 @@ def fit_embed(corpus: Sequence[str], settings: TextSettings) -> tuple[TextModel,
     dense = np.zeros(int(alphabet[-1]) + 1 if alphabet.size else 1, np.uint64)
     dense[alphabet] = np.arange(1, alphabet.size + 1, dtype=np.uint64)
     codes, docs = _ngram_codes(dense[points], bits, lengths, owner, settings)
-    if codes.size and (1 << (bits * settings.ngram_max)) * max(n, 1) < 1 << 64:
-        by_column, vocab = _count_by_sort(codes, docs, n)
+    doc_bits = max(1, n.bit_length())
+    if codes.size and bits * settings.ngram_max + doc_bits <= 64:
+        by_column, vocab = _count_by_sort(codes, docs, n, doc_bits)
     else:  # an exotic corpus (tens of thousands of distinct characters): unique with an inverse
         vocab, cols = np.unique(codes, return_inverse=True)
         by_column = _count_matrix(docs, cols.reshape(-1).astype(np.intp), n, vocab.size).tocsc()
@@ -179,10 +185,11 @@ def fit_embed(corpus: Sequence[str], settings: TextSettings) -> tuple[TextModel,
     return TextModel(vocab, tfidf, settings), _weigh(tfidf, counts)
 
 
-def _count_by_sort(codes: U64, docs: npt.NDArray[np.intp], n_docs: int) -> tuple[sp.csc_matrix, U64]:
-    """Counts (texts x sorted distinct codes, by column) and those codes, from one sort of ``code * n_docs + doc``."""
-    n = np.uint64(n_docs)
-    key = codes * n + docs.astype(np.uint64)
+def _count_by_sort(codes: U64, docs: npt.NDArray[np.intp], n_docs: int, doc_bits: int) -> tuple[sp.csc_matrix, U64]:
+    """Counts (texts x sorted distinct codes, by column) and those codes, from one sort of (code, text) keys."""
+    shift = np.uint64(doc_bits)
+    key = codes << shift
+    key |= docs.astype(np.uint64)
     key.sort()
     first = np.empty(key.size, bool)
     first[0] = True
@@ -190,7 +197,7 @@ def _count_by_sort(codes: U64, docs: npt.NDArray[np.intp], n_docs: int) -> tuple
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, key.size)).astype(np.float32)
     entries = key[starts]
-    entry_code, entry_doc = entries // n, (entries % n).astype(np.intp)
+    entry_code, entry_doc = entries >> shift, (entries & np.uint64((1 << doc_bits) - 1)).astype(np.intp)
     new_code = np.empty(entries.size, bool)
     new_code[0] = True
     np.not_equal(entry_code[1:], entry_code[:-1], out=new_code[1:])

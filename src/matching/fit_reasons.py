@@ -56,6 +56,21 @@ def _amount(yuan: float, lang: Lang, unit: bool = True) -> str:
     return f"CNY {figure}" if unit else figure
 
 
+def _shared_chain(
+    ents: EnterpriseArrays, insts: InstitutionArrays, e_idx: npt.NDArray[np.int32], i_idx: npt.NDArray[np.int32]
+) -> npt.NDArray[np.intp]:
+    """The first chain (vocabulary order) each pair shares, ``-1`` where they share none."""
+    n_chain = insts.chain_ok.shape[0] - 1
+    if ents.chain_bits is not None and insts.chain_bits is not None:
+        both = (ents.chain_bits[e_idx] & insts.chain_bits[i_idx]).astype(np.uint64)
+        both &= np.uint64((1 << n_chain) - 1)  # not the "open" bit
+        lowest = both & (~both + np.uint64(1))  # the lowest set bit
+        first = np.log2(np.maximum(lowest, 1).astype(np.float64)).astype(np.intp)
+        return np.where(lowest > 0, first, -1)
+    common = ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T
+    return np.where(common.any(axis=1), np.argmax(common, axis=1) if n_chain else 0, -1)
+
+
 def reason_codes(
     ents: EnterpriseArrays,
     insts: InstitutionArrays,
@@ -67,30 +82,31 @@ def reason_codes(
 ) -> npt.NDArray[np.int8]:
     """Choose up to ``k`` reason codes per pair (``-1`` = none), best first, for all pairs at once."""
     w = policy.weights
-    n_chain = insts.chain_ok.shape[0] - 1
-    contrib = np.zeros((e_idx.size, 7), np.float32)
-    shared = (ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T).any(axis=1)
-    contrib[:, _CHAIN] = np.where(insts.has_chains[i_idx] & shared, np.inf, 0.0)
-    contrib[:, _TEXT] = w.text * np.minimum(result.similarity[e_idx, i_idx] / policy.text.full_at, 1.0)
+    by_code = np.zeros((7, e_idx.size), np.float32)  # contribution of each reason code, code-major
+    shared = _shared_chain(ents, insts, e_idx, i_idx) >= 0
+    by_code[_CHAIN] = np.where(insts.has_chains[i_idx] & shared, np.inf, 0.0)
+    by_code[_TEXT] = w.text * np.minimum(result.similarity[e_idx, i_idx] / policy.text.full_at, 1.0)
     bounded = ~np.isnan(insts.amount_min[i_idx]) & ~np.isnan(insts.amount_max[i_idx]) & ~np.isnan(ents.need[e_idx])
     dist = np.minimum(np.abs(ents.log_need[e_idx] - insts.amount_center[i_idx]) * insts.amount_inv_half[i_idx], 1.0)
     fit = insts.amount_top[i_idx] - insts.amount_drop[i_idx] * dist
-    contrib[:, _AMOUNT] = np.where(bounded, w.amount * np.nan_to_num(fit), 0.0)
-    contrib[:, _VALUE : _POOL + 1] = ents.components[e_idx] * np.array([w.value, w.growth, w.pool], np.float32)
+    by_code[_AMOUNT] = np.where(bounded, w.amount * np.nan_to_num(fit), 0.0)
+    components = ents.components[e_idx]
+    for code, column, weight in ((_VALUE, 0, w.value), (_GROWTH, 1, w.growth), (_POOL, 2, w.pool)):
+        by_code[code] = components[:, column] * np.float32(weight)
     stage_hit = insts.stage_score[ents.stage[e_idx], i_idx] == 1.0
-    contrib[:, _STAGE] = np.where(stage_hit & (policy.stage_neutral_score < 1.0), w.stage, 0.0)
+    by_code[_STAGE] = np.where(stage_hit & (policy.stage_neutral_score < 1.0), w.stage, 0.0)
     # rank of each code in its row: larger contributions first, ties by lower code (a stable sort)
-    n_codes = contrib.shape[1]
-    rank = np.zeros(contrib.shape, np.int8)
+    n_codes = by_code.shape[0]
+    rank = np.zeros(by_code.shape, np.int8)
     for a in range(n_codes):
         for b in range(a + 1, n_codes):
-            first = contrib[:, a] >= contrib[:, b]
-            rank[:, b] += first
-            rank[:, a] += ~first
+            first = by_code[a] >= by_code[b]
+            rank[b] += first
+            rank[a] += ~first
     order = np.full((e_idx.size, k), -1, np.int8)
     for code in range(n_codes):
-        chosen = (rank[:, code] < k) & (contrib[:, code] > 0)
-        order[chosen, rank[chosen, code]] = code
+        chosen = np.flatnonzero((rank[code] < k) & (by_code[code] > 0))
+        order[chosen, rank[code, chosen]] = code
     return order
 
 
@@ -233,12 +249,7 @@ def explain_pairs_langs(
     """
     n_pairs = e_idx.size
     codes = reason_codes(ents, insts, result, e_idx, i_idx, policy, k)
-    n_chain = len(vocab.chains)
-    chain = (
-        np.argmax(ents.chains[e_idx, :n_chain] * insts.chain_ok[:n_chain, i_idx].T, axis=1)
-        if n_chain
-        else np.zeros(n_pairs, np.intp)
-    )
+    chain = np.maximum(_shared_chain(ents, insts, e_idx, i_idx), 0)
     sim = result.similarity[e_idx, i_idx]
     renderers = {lang: _Renderer(vocab, lang, chain_labels) for lang in langs}
     tables: dict[Lang, list[str]] = {lang: [] for lang in langs}  # every distinct text, once

@@ -411,3 +411,29 @@ def test_text_settings_limit_ngrams_to_three_characters():
 
     with pytest.raises(ValueError, match="ngram_max <= 3"):
         TextSettings(ngram_max=4)
+
+
+def test_without_chain_bit_masks_the_results_are_the_same():
+    """More than 63 chains cannot be packed into bit masks: the gate and the reasons use the 0/1 matrices."""
+    import dataclasses
+
+    profiles = [
+        ent("e1"),
+        ent("e2", chains=frozenset({"bio", "ic"}), text=BIO),
+        ent("e3", chains=frozenset()),
+        ent("e4", chains=frozenset({"bio"}), text=BIO),
+    ]
+    criteria = [
+        inst("b1", chains=frozenset({"ic"}), amount_min=2e6, amount_max=2e7),
+        inst("b2", chains=frozenset({"bio"})),
+        inst("b3"),
+    ]
+    vocab, _, ents, insts, packed = run(profiles, criteria, min_group_rows=1)
+    plain_ents = dataclasses.replace(ents, chain_bits=None)
+    plain_insts = dataclasses.replace(insts, chain_bits=None)
+    plain = score_matrix(plain_ents, plain_insts, DEFAULT_FIT_POLICY)
+    assert np.array_equal(plain.scores, packed.scores) and np.array_equal(plain.eligible, packed.eligible)
+    top = top_n(packed, 5)
+    args = (vocab, DEFAULT_FIT_POLICY, "zh", 7, CHAIN_LABELS)
+    assert explain_top(plain_ents, plain_insts, plain, top, *args) == explain_top(ents, insts, packed, top, *args)
+    assert explain_top(ents, insts, packed, top, *args)[1][0][0] == "同属生物医药产业链"

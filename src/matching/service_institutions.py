@@ -41,7 +41,7 @@ async def register(pool: Pool, actor: Principal, org_id: uuid.UUID, data: s.Crit
         unknown = [c for c in data.chains if c not in known]
         if unknown:
             raise InvalidInput("chains", f"未知产业链 {unknown} / unknown chains")
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('criteria:' || $1::text, 0))", org_id)
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('criteria:' || $1::uuid::text, 0))", org_id)
         version = await conn.fetchval(
             "SELECT coalesce(max(version), 0) + 1 FROM institution_criteria WHERE organisation_id = $1", org_id
         )

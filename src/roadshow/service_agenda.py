@@ -34,13 +34,17 @@ async def list_meetings(
     more = len(rows) > limit
     rows = rows[:limit]
     if only is not None:  # participants see the published placement, not the operator's draft
-        rows = [_as_published(m) for m in rows if m.published_slot is not None]
+        rows = [_as_published(m, only) for m in rows if m.published_slot is not None]
     nxt = encode_cursor([str(rows[-1].enterprise_id), str(rows[-1].id)]) if more and rows else None
     return s.MeetingPage(items=rows, next_cursor=nxt)
 
 
-def _as_published(m: s.Meeting) -> s.Meeting:
-    return msgspec.structs.replace(m, slot=m.published_slot, table=m.published_table, score=0.0, fit=None)
+def _as_published(m: s.Meeting, viewer: uuid.UUID) -> s.Meeting:
+    """A meeting as a participant sees it: the published placement; the investor's outcome record is its own."""
+    hidden: dict[str, Any] = {}
+    if m.organisation_id != viewer:  # the enterprise side does not read the investor's intention, amount, note
+        hidden = {"intention": None, "amount": None, "outcome_note": ""}
+    return msgspec.structs.replace(m, slot=m.published_slot, table=m.published_table, score=0.0, fit=None, **hidden)
 
 
 async def _organisation(conn: Conn, org_id: uuid.UUID) -> tuple[str, str]:

@@ -56,7 +56,8 @@ class _Plan:
         scale = 100.0 / sum(w.as_tuple())
         used = np.flatnonzero(np.diff(insts.text.tocsc().indptr))  # n-grams some thesis contains
         self.ent_text = ents.text[:, used].tocsr()
-        self.thesis = np.ascontiguousarray(insts.text[:, used].toarray().T, dtype=np.float32)
+        # (n-grams, institutions), C order: the transpose of a CSC matrix is CSR, which densifies row by row
+        self.thesis = np.asarray(insts.text[:, used].tocsc().T.toarray(), dtype=np.float32, order="C")
         self.text_gain = np.float32(w.text * scale / policy.text.full_at)
         self.text_cap = np.float32(w.text * scale)
         self.amount_top = (insts.amount_top * np.float32(w.amount * scale)).astype(np.float32)

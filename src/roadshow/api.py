@@ -393,14 +393,16 @@ class AgendaController(Controller):
     )
     async def agenda_ics(
         self,
+        request: Request[Any, Any, Any],
         pool: NamedDependency[Pool],
         principal: NamedDependency[Principal],
         event_id: EventId,
         organisation_id: OrgQuery = None,
     ) -> Response[bytes]:
-        found = await service_agenda.agenda(pool, principal, event_id, organisation_id)
+        english = wants_english(request)
+        found = await service_agenda.agenda(pool, principal, event_id, organisation_id, english)
         return Response(
-            agenda_ics(found),
+            agenda_ics(found, english=english),
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="roadshow-{event_id}.ics"'},
         )

@@ -9,13 +9,14 @@ from icalendar import Calendar, Event
 from roadshow.schemas import Agenda
 
 
-def agenda_ics(agenda: Agenda, *, now: datetime | None = None, host: str = "ipledge") -> bytes:
+def agenda_ics(agenda: Agenda, *, now: datetime | None = None, host: str = "ipledge", english: bool = False) -> bytes:
     """Serialise an agenda as ICS; times are written in UTC.
 
     Args:
         agenda: The participant's agenda.
         now: The DTSTAMP (defaults to the current time).
         host: The domain part of each event's UID.
+        english: English summaries and place names (``Accept-Language: en``); Chinese by default.
 
     Returns:
         The calendar as bytes (CRLF line endings, folded lines, as RFC 5545 wants).
@@ -27,15 +28,18 @@ def agenda_ics(agenda: Agenda, *, now: datetime | None = None, host: str = "iple
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", f"{agenda.title} · {agenda.organisation_name}")
-    where = "线上" if agenda.online else " ".join(x for x in (agenda.city or "", agenda.venue) if x)
+    online, meeting = ("Online", "Roadshow meeting: ") if english else ("线上", "路演洽谈：")
+    where = online if agenda.online else " ".join(x for x in (agenda.city or "", agenda.venue) if x)
     for item in agenda.items:
         event = Event()
         event.add("uid", f"{item.meeting_id}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", item.start.astimezone(UTC))
         event.add("dtend", item.end.astimezone(UTC))
-        who = item.counterpart_name + (f"（{item.investor_label}）" if agenda.role == "enterprise" else "")
-        event.add("summary", f"路演洽谈：{who}")
+        who = item.counterpart_name
+        if agenda.role == "enterprise":
+            who += f" ({item.investor_label})" if english else f"（{item.investor_label}）"
+        event.add("summary", f"{meeting}{who}")
         event.add("location", f"{where} {item.place}".strip())
         event.add(
             "description",

@@ -1,9 +1,11 @@
-"""The printable agenda page: Chinese labels by default, English ones with ``Accept-Language: en``."""
+"""The printable agenda page and the calendar file: Chinese by default, English with ``Accept-Language: en``."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from icalendar import Calendar
 
 from tests.roadshow.helpers import build, expect
 
@@ -48,6 +50,16 @@ async def test_agenda_page_in_chinese_and_english(client: Any, db: Any, world: A
         assert leftover == [], f"Chinese text left on the English page: {''.join(leftover)}"
         if actor is world.enterprise:
             assert "<th>Investor</th>" in en.text and "<th>投资人</th>" in zh.text
+
+        # the calendar file follows the same rule
+        zh_ics = Calendar.from_ical((await client.get(f"{base}/agenda.ics", headers=actor.headers)).content)
+        en_headers = {**actor.headers, "Accept-Language": "en"}
+        en_ics = Calendar.from_ical((await client.get(f"{base}/agenda.ics", headers=en_headers)).content)
+        for v in zh_ics.walk("VEVENT"):
+            assert str(v["summary"]).startswith("路演洽谈：") and "第 " in str(v["location"])
+        for v in en_ics.walk("VEVENT"):
+            assert str(v["summary"]).startswith("Roadshow meeting: ") and "Table " in str(v["location"])
+        assert len(en_ics.walk("VEVENT")) == len(zh_ics.walk("VEVENT")) == len(agenda["items"])
 
     # the operator's draft view names itself as such in either language
     params = {"organisation_id": str(world.fund.org.id)}

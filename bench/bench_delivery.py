@@ -183,6 +183,10 @@ async def main(events: int, concurrency: int, baseline_concurrency: int) -> int:
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - start
         cpu_used = {pid: _cpu_seconds(pid) - before for pid, before in cpu_start.items()}
+        for pid in await _backend_pids(pool):  # connections opened during the run: all their CPU is in it
+            if pid not in cpu_used:
+                backends.append(pid)
+                cpu_used[pid] = _cpu_seconds(pid)
         load_after = _loadavg()
         stats = await _stats(port)
         succeeded = await pool.fetchval("SELECT count(*) FROM webhook_messages WHERE status = 'succeeded'")

@@ -30,7 +30,7 @@ from ipledge.webhooks.http import HTTPError, Origin, WebhookClient
 from ipledge.webhooks.sealing import SealError, unseal
 from matching.delivery import DeliveryVerdict, RetryPolicy, classify_response
 from matching.ssrf import CheckedEndpoint, UnsafeEndpointError, check_endpoint_url
-from matching.webhooks import InvalidSecretError, decode_secret
+from matching.webhooks import decode_secret
 
 #: How much of a response body is kept in the attempt log.
 BODY_HEAD_BYTES = 1024
@@ -261,7 +261,7 @@ class Sender:
             status = None
         except UnsafeEndpointError as exc:
             error = f"unsafe endpoint: {exc}"
-        except (HTTPError, OSError, SealError, InvalidSecretError) as exc:
+        except (HTTPError, OSError, SealError, ValueError) as exc:  # ValueError: a bad secret, an IDNA-invalid host
             error = f"{type(exc).__name__}: {exc}"[:500]
         elapsed = time.perf_counter() - clock
         verdict = classify_response(status, resp_headers, elapsed, policy)

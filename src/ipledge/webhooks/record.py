@@ -50,9 +50,10 @@ cleared AS (
 SELECT 1
 """
 _RETRY = """
-UPDATE webhook_messages SET next_attempt_at = $3, claimed_until = NULL, claim_token = NULL, last_status_code = $4,
-    last_error = $5, updated_at = now()
-WHERE id = $1 AND claim_token = $2
+UPDATE webhook_messages m SET next_attempt_at = u.at, claimed_until = NULL, claim_token = NULL,
+    last_status_code = u.code, last_error = u.error, updated_at = now()
+FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::int[], $5::text[]) AS u(id, token, at, code, error)
+WHERE m.id = u.id AND m.claim_token = u.token
 """
 _FAILED = """
 UPDATE webhook_messages SET status = 'failed', failed_at = now(), claimed_until = NULL, claim_token = NULL,
@@ -107,12 +108,70 @@ async def _record(
                 "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL",
                 sorted({c.endpoint_id for c, _ in wins}),
             )
-        for claimed, result in ordered:
-            if result.verdict.outcome == "disable_endpoint":
-                await _fail(conn, claimed, result, "endpoint gone (410)")
-                await disable_endpoint(conn, claimed, "gone", "接收端返回 410 Gone", "the receiver answered 410 Gone")
-            elif result.verdict.outcome == "retry":
-                await _retry(conn, claimed, result, policy, rng)
+        await _move_on_failures(conn, ordered, policy, rng)
+
+
+async def _move_on_failures(
+    conn: OneConn, ordered: Sequence[tuple[Claimed, Result]], policy: RetryPolicy, rng: random.Random
+) -> None:
+    """Retries, give-ups and disables for the failed attempts of a batch (inside its transaction).
+
+    The endpoints concerned are locked once, in id order (so two recorders cannot deadlock), and
+    their failure clocks started where they were not running; messages to retry are moved on by
+    one statement. Failing a message or disabling an endpoint (rare) goes one by one, in order,
+    and a disable is seen by the later attempts to the same endpoint in the batch.
+    """
+    failed = [(c, r) for c, r in ordered if r.verdict.outcome != "success"]
+    if not failed:
+        return
+    rows = await conn.fetch(
+        "SELECT id, enabled, failing_since FROM webhook_endpoints WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+        sorted({c.endpoint_id for c, r in failed}),
+    )
+    state = {row["id"]: [row["enabled"], row["failing_since"]] for row in rows}
+    retrying = {c.endpoint_id for c, r in failed if r.verdict.outcome == "retry"}
+    start = [eid for eid in sorted(retrying) if eid in state and state[eid][1] is None]
+    if start:
+        for row in await conn.fetch(
+            "UPDATE webhook_endpoints SET failing_since = now() WHERE id = ANY($1::uuid[]) AND failing_since IS NULL"
+            " RETURNING id, failing_since",
+            start,
+        ):
+            state[row["id"]][1] = row["failing_since"]
+    now = dt.datetime.now(dt.UTC)
+    later: list[tuple[Claimed, Result, dt.datetime]] = []
+    for claimed, result in failed:
+        endpoint = state.get(claimed.endpoint_id, [False, None])
+        if result.verdict.outcome == "disable_endpoint":
+            await _fail(conn, claimed, result, "endpoint gone (410)")
+            await disable_endpoint(conn, claimed, "gone", "接收端返回 410 Gone", "the receiver answered 410 Gone")
+            endpoint[0] = False
+        elif not endpoint[0]:
+            await _fail(conn, claimed, result, "endpoint disabled")
+        elif should_disable_endpoint(endpoint[1], now, policy):
+            if await _fail(conn, claimed, result, "endpoint failing too long"):
+                await disable_endpoint(
+                    conn, claimed, "failing", "接收端点已连续失败 5 天", "the endpoint has failed for 5 days"
+                )
+                endpoint[0] = False
+        else:
+            when = next_attempt(claimed.cycle_attempt, now, result.verdict.retry_after, rng, policy)
+            if when is None:
+                await _fail(conn, claimed, result, f"gave up after {claimed.cycle_attempt} attempts")
+            else:
+                later.append((claimed, result, when))
+    for item in [item for item in later if not state[item[0].endpoint_id][0]]:  # disabled further on in the batch
+        later.remove(item)
+        await _fail(conn, item[0], item[1], "endpoint disabled")
+    if later:
+        await conn.execute(
+            _RETRY,
+            [c.webhook_id for c, _, _ in later],
+            [c.claim_token for c, _, _ in later],
+            [when for _, _, when in later],
+            [r.status_code for _, r, _ in later],
+            [(r.error or "")[:1000] for _, r, _ in later],
+        )
 
 
 async def _log_attempts(conn: OneConn, items: Sequence[tuple[Claimed, Result]], worker: str) -> None:
@@ -140,34 +199,6 @@ async def _fail(conn: Conn, claimed: Claimed, result: Result, why: str) -> bool:
         _FAILED, claimed.webhook_id, claimed.claim_token, result.status_code, f"{why}: {result.error}"[:1000]
     )
     return done != "UPDATE 0"
-
-
-async def _retry(conn: OneConn, claimed: Claimed, result: Result, policy: RetryPolicy, rng: random.Random) -> None:
-    now = dt.datetime.now(dt.UTC)
-    row = await conn.fetchrow("SELECT enabled, failing_since FROM webhook_endpoints WHERE id = $1", claimed.endpoint_id)
-    assert row is not None
-    failing_since: dt.datetime | None = row["failing_since"]
-    if failing_since is None:
-        failing_since = await conn.fetchval(
-            "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, now()) WHERE id = $1"
-            " RETURNING failing_since",
-            claimed.endpoint_id,
-        )
-    if not row["enabled"]:
-        await _fail(conn, claimed, result, "endpoint disabled")
-    elif should_disable_endpoint(failing_since, now, policy):
-        if await _fail(conn, claimed, result, "endpoint failing too long"):
-            await disable_endpoint(
-                conn, claimed, "failing", "接收端点已连续失败 5 天", "the endpoint has failed for 5 days"
-            )
-    else:
-        when = next_attempt(claimed.cycle_attempt, now, result.verdict.retry_after, rng, policy)
-        if when is None:
-            await _fail(conn, claimed, result, f"gave up after {claimed.cycle_attempt} attempts")
-        else:
-            await conn.execute(
-                _RETRY, claimed.webhook_id, claimed.claim_token, when, result.status_code, (result.error or "")[:1000]
-            )
 
 
 async def disable_endpoint(conn: OneConn, claimed: Claimed, code: str, why_zh: str, why_en: str) -> None:

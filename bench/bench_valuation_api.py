@@ -2,22 +2,32 @@
 
 (a) The stateless income calculator of ipledge (``ipledge serve``: auth, strict bodies, request
     ids, metrics, access log) against bare Litestar + msgspec POST handlers served the same way
-    (uvicorn with the same number of worker processes, same loop and HTTP parser, no access log)
     and loaded the same way: ``bare echo`` decodes the same request Struct and returns a small
-    Struct; ``bare compute`` also runs the same calculator. Target: ours ≥ 60% of the bare
-    requests/s. The servers are loaded in interleaved rounds; each round's ratio is taken between
-    runs seconds apart, and the medians over the rounds are reported.
+    Struct; ``bare compute`` also runs the same calculator. Target: ours ≥ 60% of the bare echo's
+    requests/s. The servers are loaded in interleaved rounds (bare compute, bare echo, ours, the
+    assessment); each round's ratio is taken between the echo run and ours, run back to back, and
+    the medians over the rounds are reported.
 (b) A persisted pledge assessment (``POST /api/v1/assessments``: valuation of the enterprise's
-    patents including the market approach over recorded transactions, report in two languages,
-    append-only insert, audit row) at 16 concurrent connections. Requests rotate over the
-    enterprises with the most granted patents (3 patents each), so no request repeats the one
-    before it. Target: p99 < 50 ms. Median over the rounds.
+    whole portfolio including the market approach over recorded transactions, report in two
+    languages, append-only insert with its audit row) at 16 concurrent connections (closed loop).
+    Requests rotate over the 8 enterprises with the most granted patents (3 patents offered each;
+    each portfolio, 24 patents in the demo data, is valued), so no request repeats the one before
+    it. Target: p99 < 50 ms. Medians over the rounds.
+
+Serving: both servers run under uvicorn (no uvloop or httptools installed: asyncio loop, h11) with
+``--workers N`` processes each, default 1. Ours is started exactly as production starts it,
+``ipledge serve --workers N`` (``IPLEDGE_WORKERS``, docs/operations.md); the bare app is started
+the same way (``uvicorn.run`` for one process, ``ipledge.cli.run_workers`` for several).
+
+Besides requests/s and latencies, each run reports the CPU time the server processes (and, with
+the embedded database, PostgreSQL's processes) spent per request, read from /proc: on a shared
+machine this moves much less with the neighbours' load than requests/s does.
 
 Load: ``wrk`` when installed (``apt-get install -y wrk``), else a Python asyncio keep-alive client.
 Database: ``DATABASE_URL`` (a throw-away one) or an embedded PostgreSQL in a temporary directory,
 loaded with the demo data.
 
-Usage: ``python bench/bench_valuation_api.py [--seconds 10] [--connections 16] [--rounds 3] [--workers 1]``
+Usage: ``python bench/bench_valuation_api.py [--seconds 6] [--connections 16] [--rounds 5] [--workers 1]``
 """
 
 from __future__ import annotations
@@ -103,6 +113,48 @@ def start_ours(port: int, dsn: str, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": dsn, "IPLEDGE_DB_POOL_MAX": "20"}
     cmd = [sys.executable, "-m", "ipledge.cli", "serve", "--port", str(port), "--workers", str(workers)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# --- CPU accounting ----------------------------------------------------------------------------------------
+
+
+def tree_cpu(root: int | None) -> float:
+    """CPU seconds (user + system) used so far by process ``root`` and its live descendants (Linux /proc)."""
+    if root is None:
+        return float("nan")
+    parent, used = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)], used[int(entry)] = int(stat[1]), int(stat[11]) + int(stat[12])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(used.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+class Measured:
+    """A load run's requests/s and p99 with the CPU the server and PostgreSQL spent per request."""
+
+    def __init__(self, rps: float, p99: float, server_ms: float, pg_ms: float) -> None:
+        self.rps, self.p99, self.server_ms, self.pg_ms = rps, p99, server_ms, pg_ms
+
+
+def measured(
+    url: str, requests: list[Request], seconds: int, connections: int, server: int, postgres: int | None
+) -> Measured:
+    """:func:`load` with the CPU time of the server's and PostgreSQL's processes over the run, per request."""
+    before = tree_cpu(server), tree_cpu(postgres)
+    rps, p99 = load(url, requests, seconds, connections)
+    after = tree_cpu(server), tree_cpu(postgres)
+    count = max(rps * seconds, 1.0)
+    return Measured(rps, p99, (after[0] - before[0]) / count * 1000, (after[1] - before[1]) / count * 1000)
 
 
 # --- load generators -------------------------------------------------------------------------------------
@@ -246,13 +298,14 @@ async def prepare(dsn: str, enterprises: int) -> tuple[list[tuple[str, list[str]
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians are reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians are reported)")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes, ours and the bare ones")
     parser.add_argument("--enterprises", type=int, default=8, help="assessment requests rotate over this many")
     args = parser.parse_args()
     server = None
+    postmaster: int | None = None
     dsn = os.environ.get("DATABASE_URL")
     if dsn is None:
         base = Path(tempfile.mkdtemp(prefix="ipledge-bench-api-"))
@@ -262,6 +315,7 @@ def main() -> int:
 
         server = EmbeddedPostgres(base / "pg")
         dsn = server.dsn()
+        postmaster = int((base / "pg" / "postmaster.pid").read_text().split()[0])
     procs: list[subprocess.Popen[bytes]] = []
     try:
         keyed, operator_key = asyncio.run(prepare(dsn, args.enterprises))
@@ -283,33 +337,42 @@ def main() -> int:
         load(income_url, income, 2, c)  # warm up
         load(assess_url, assess, 2, c)
         loads = [os.getloadavg()]
-        echo, compute, ours, ours_p99, to_echo, to_compute, a_rps, a_p99 = ([] for _ in range(8))
+        bare_pid, our_pid = procs[0].pid, procs[1].pid
+        echo, compute, ours, assessed = [], [], [], []
         for _ in range(args.rounds):
-            # Interleaved: the machine is shared, so load drifts; each round's ratio compares runs seconds apart.
-            echo.append(load(f"http://127.0.0.1:{bare_port}/echo", bare, s, c)[0])
-            compute.append(load(f"http://127.0.0.1:{bare_port}/compute", bare, s, c)[0])
-            rps, p99 = load(income_url, income, s, c)
-            ours.append(rps)
-            ours_p99.append(p99)
-            to_echo.append(rps / echo[-1])
-            to_compute.append(rps / compute[-1])
-            rps, p99 = load(assess_url, assess, s, c)
-            a_rps.append(rps)
-            a_p99.append(p99)
+            # Interleaved, with the echo run right before ours: the machine is shared, so load drifts, and each
+            # round's ratio compares two runs seconds apart.
+            compute.append(measured(f"http://127.0.0.1:{bare_port}/compute", bare, s, c, bare_pid, None))
+            echo.append(measured(f"http://127.0.0.1:{bare_port}/echo", bare, s, c, bare_pid, None))
+            ours.append(measured(income_url, income, s, c, our_pid, None))
+            assessed.append(measured(assess_url, assess, s, c, our_pid, postmaster))
             loads.append(os.getloadavg())
         med = statistics.median
-        each = " ".join(f"{x:.0%}" for x in to_echo)
+        to_echo = [o.rps / e.rps for o, e in zip(ours, echo, strict=True)]
+        to_compute = [o.rps / b.rps for o, b in zip(ours, compute, strict=True)]
+
+        def rounds(runs: list[Measured]) -> str:
+            return " ".join(f"{r.rps:.0f}" for r in runs)
+
+        def cpu_us(runs: list[Measured]) -> str:
+            return f"{med(r.server_ms for r in runs) * 1000:.0f} us"
+
         print(f"load generator: {tool}, {c} connections, {s} s per run, {args.rounds} interleaved rounds (medians);"
               f" servers: uvicorn, {args.workers} worker process(es) each")  # fmt: skip
-        print(f"(a) bare echo      {med(echo):8.0f} req/s   (rounds: {' '.join(f'{x:.0f}' for x in echo)})")
-        print(f"    bare compute   {med(compute):8.0f} req/s   (rounds: {' '.join(f'{x:.0f}' for x in compute)})")
-        print(f"    ipledge income {med(ours):8.0f} req/s   (rounds: {' '.join(f'{x:.0f}' for x in ours)};"
-              f" p99 {med(ours_p99):.1f} ms)")  # fmt: skip
-        print(f"    ratio: {med(to_echo):.0%} of bare echo (rounds: {each}), {med(to_compute):.0%} of bare compute"
-              " (target ≥ 60%)")  # fmt: skip
-        print(f"(b) assessment of 3 patents over {len(assess)} enterprises: {med(a_rps):.0f} req/s,"
+        print(f"(a) bare echo      {med(r.rps for r in echo):8.0f} req/s   (rounds: {rounds(echo)};"
+              f" server CPU {cpu_us(echo)}/request)")  # fmt: skip
+        print(f"    bare compute   {med(r.rps for r in compute):8.0f} req/s   (rounds: {rounds(compute)};"
+              f" server CPU {cpu_us(compute)}/request)")  # fmt: skip
+        print(f"    ipledge income {med(r.rps for r in ours):8.0f} req/s   (rounds: {rounds(ours)};"
+              f" p99 {med(r.p99 for r in ours):.1f} ms; server CPU {cpu_us(ours)}/request)")  # fmt: skip
+        print(f"    ratio: {med(to_echo):.0%} of bare echo (rounds: {' '.join(f'{x:.0%}' for x in to_echo)}),"
+              f" {med(to_compute):.0%} of bare compute (target ≥ 60% of bare echo)")  # fmt: skip
+        a_p99 = [r.p99 for r in assessed]
+        print(f"(b) assessment of 3 patents over {len(assess)} enterprises: {med(r.rps for r in assessed):.0f} req/s,"
               f" p99 {med(a_p99):.1f} ms at {c} connections (rounds: {' '.join(f'{x:.0f}' for x in a_p99)} ms;"
               " target p99 < 50 ms)")  # fmt: skip
+        print(f"    CPU per assessment: server {med(r.server_ms for r in assessed):.1f} ms, PostgreSQL"
+              f" {med(r.pg_ms for r in assessed):.1f} ms (embedded server only; nan with DATABASE_URL)")  # fmt: skip
         print(f"machine: {os.cpu_count()} CPUs; 1-min load average before and after each round: "
               + " ".join(f"{x[0]:.2f}" for x in loads))  # fmt: skip
     finally:

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, MediaType, Response, get
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -56,6 +56,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         http_scope = scope
         incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
         rid = incoming if _RID.match(incoming) else f"{_RID_PREFIX}{next(_RID_COUNTER):016x}"
+        rid_header = rid.encode("latin-1")
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
@@ -64,7 +65,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableScopeHeaders.from_message(message)["x-request-id"] = rid
+                # What MutableScopeHeaders(...)["x-request-id"] = rid does, without building its helper object.
+                headers = [h for h in message.get("headers") or () if bytes(h[0]).lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid_header))
+                message["headers"] = headers
             await send(message)
 
         try:

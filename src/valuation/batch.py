@@ -87,7 +87,7 @@ class PatentBatch:
         columns += list(self.categorical.values()) + list(self.numeric.values())
         if any(c.shape != (n,) for c in columns) or self.declared.shape != (n, N_INDICATORS):
             raise ValuationInputError("batch", "every column needs one row per patent")
-        if n and not np.isin(self.patent_type, (1, 2, 3)).all():
+        if n and not ((self.patent_type >= 1) & (self.patent_type <= 3)).all():
             raise ValuationInputError("patent_type", "codes must be 1, 2 or 3")
         for kind, codes in self.categorical.items():
             if n and (codes.min() < 0 or codes.max() > len(LABELS[kind])):

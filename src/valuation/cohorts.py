@@ -47,7 +47,7 @@ def histogram_percentiles(
     keys = ((hist_cohort + 1) << _VALUE_BITS) | np.clip(hist_value, 0, (1 << _VALUE_BITS) - 1)
     order = np.argsort(keys)
     keys, counts = keys[order], hist_count[order]
-    cum = np.r_[0, np.cumsum(counts)]
+    cum = np.concatenate(([0], np.cumsum(counts)))
     target = ((cohort + 1) << _VALUE_BITS) | value
     first = np.searchsorted(keys, (cohort + 1) << _VALUE_BITS, side="left")
     last = np.searchsorted(keys, (cohort + 2) << _VALUE_BITS, side="left")

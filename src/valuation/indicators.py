@@ -121,12 +121,12 @@ def cohort_percentile(cohort: NDArray[np.int64], value: NDArray[np.int64]) -> tu
     order = np.argsort(((cohort + 1) << _VALUE_BITS) | value)
     k, v = cohort[order], value[order]
     idx = np.arange(n)
-    new_cohort = np.r_[True, k[1:] != k[:-1]]
-    new_run = new_cohort | np.r_[True, v[1:] != v[:-1]]
+    new_cohort = np.concatenate(([True], k[1:] != k[:-1]))
+    new_run = new_cohort | np.concatenate(([True], v[1:] != v[:-1]))
     cohort_start = np.maximum.accumulate(np.where(new_cohort, idx, 0))
     run_start = np.maximum.accumulate(np.where(new_run, idx, 0))
-    cohort_end = np.minimum.accumulate(np.where(np.r_[new_cohort[1:], True], idx, n)[::-1])[::-1] + 1
-    run_end = np.minimum.accumulate(np.where(np.r_[new_run[1:], True], idx, n)[::-1])[::-1] + 1
+    cohort_end = np.minimum.accumulate(np.where(np.concatenate((new_cohort[1:], [True])), idx, n)[::-1])[::-1] + 1
+    run_end = np.minimum.accumulate(np.where(np.concatenate((new_run[1:], [True])), idx, n)[::-1])[::-1] + 1
     others = cohort_end - cohort_start - 1
     below = run_start - cohort_start
     ties = run_end - run_start - 1

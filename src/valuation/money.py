@@ -124,15 +124,37 @@ def income_values(
     Returns:
         K, shares, first-year royalty, r, tax, horizon and value per patent.
     """
-    shift = shift or Shift()
+    return income_scenarios(batch, degrees, coeffs, [shift or Shift()])[0]
+
+
+def income_scenarios(
+    batch: PatentBatch, degrees: ValueDegrees, coeffs: CoefficientSet, shifts: list[Shift]
+) -> list[IncomeArrays]:
+    """:func:`income_values` under each of ``shifts``; what no shift changes is computed once.
+
+    Args:
+        batch: Patents.
+        degrees: Their value degrees.
+        coeffs: Coefficient set.
+        shifts: Sensitivity scenarios (``Shift()`` for the base case).
+
+    Returns:
+        One :class:`IncomeArrays` per shift, in order.
+    """
     low, high = royalty_bands(batch.chain, coeffs)
-    k = (low + (high - low) * product_mean(batch.product, degrees.V) / 100.0) * shift.royalty_scale
+    band_k = low + (high - low) * product_mean(batch.product, degrees.V) / 100.0
     share = split_product_royalty(batch.product, degrees.V)
-    royalty = batch.col("sales") * k * share
-    g = np.nan_to_num(batch.col("sales_growth"))
-    g = np.maximum(g + shift.growth_factor * np.abs(g), -0.99)
-    r = np.maximum(discount_rates(degrees, coeffs) + shift.rate_delta, _MIN_RATE)
+    sales = batch.col("sales")
+    growth = np.nan_to_num(batch.col("sales_growth"))
+    rate = discount_rates(degrees, coeffs)
     tax = np.where(batch.high_tech, coeffs.tax.high_tech, coeffs.tax.standard)
     horizon = np.maximum(np.fmin(batch.col("economic_life_years"), batch.col("remaining_term_years")), 0.0)
-    value = growing_annuity(royalty * (1.0 - tax), r, g, horizon)
-    return IncomeArrays(k, share, royalty, r, tax, horizon, value)
+    out = []
+    for shift in shifts:
+        k = band_k * shift.royalty_scale
+        royalty = sales * k * share
+        g = np.maximum(growth + shift.growth_factor * np.abs(growth), -0.99)
+        r = np.maximum(rate + shift.rate_delta, _MIN_RATE)
+        value = growing_annuity(royalty * (1.0 - tax), r, g, horizon)
+        out.append(IncomeArrays(k, share, royalty, r, tax, horizon, value))
+    return out

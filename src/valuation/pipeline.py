@@ -15,7 +15,7 @@ from valuation.coefficients import CoefficientSet, default_coefficients
 from valuation.cost import cost_values
 from valuation.degree import Scenario, ValueDegree, ValueDegrees, value_degree_one, value_degrees
 from valuation.market import MarketArrays, MarketResult, Transactions, market_value_one, market_values
-from valuation.money import IncomeArrays, Shift, income_values
+from valuation.money import IncomeArrays, Shift, income_scenarios
 from valuation.reconcile import METHODS, Reconciled, reconcile
 from valuation.text import num, pct, say
 from valuation.types import Lang
@@ -67,10 +67,9 @@ def value_batch(
     """
     coeffs = coeffs or default_coefficients()
     degrees = value_degrees(batch, coeffs, scenario)
-    income = income_values(batch, degrees, coeffs)
     adverse, favourable = sensitivity_shifts(coeffs)
-    low = income_values(batch, degrees, coeffs, adverse).value
-    high = income_values(batch, degrees, coeffs, favourable).value
+    income, low_case, high_case = income_scenarios(batch, degrees, coeffs, [Shift(), adverse, favourable])
+    low, high = low_case.value, high_case.value
     market = None
     market_value = np.full(batch.size, np.nan)
     if transactions is not None:

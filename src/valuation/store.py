@@ -18,17 +18,14 @@ from valuation.coefficients import CoefficientSet, default_coefficients
 from valuation.copybin import Field, decode_rows
 from valuation.features import (
     CHAINS_PARAM,
-    ENTERPRISE_FIELDS,
-    EVENT_FIELDS,
+    JOINED_FIELDS,
     MEDIANS_SQL,
     NIL_OWNER,
-    PATENT_FIELDS,
     Histogram,
     SideTables,
-    enterprises_sql,
-    events_sql,
-    patents_sql,
+    joined_sql,
     rows_to_batch,
+    split_joined,
 )
 from valuation.market import Transactions
 from valuation.schemas import CoefficientSetInfo, Transaction
@@ -183,6 +180,7 @@ async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: An
     return decode_rows(chunks[0] if len(chunks) == 1 else b"".join(chunks), fields)
 
 
+_JOINED_SQL = joined_sql()
 _SAFE = re.compile(r"^[0-9A-Za-z_.\-]*$")
 
 
@@ -216,18 +214,17 @@ async def enterprise_facts(
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]]]:
     """The batch of an enterprise's patents and of the other offered numbers, with their gate facts."""
     owner = owner or uuid.UUID(NIL_OWNER)
-    rows = await copy_rows(conn, patents_sql("enterprise"), PATENT_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
-    events = await copy_rows(conn, events_sql(True), EVENT_FIELDS, as_of, owner, numbers)
-    owners = sorted({uuid.UUID(bytes=bytes(o)) for o in rows["owner"]} - {uuid.UUID(NIL_OWNER)})
-    enterprises = await copy_rows(conn, enterprises_sql(True), ENTERPRISE_FIELDS, CHAINS_PARAM, owners)
+    # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
+    joined = await copy_rows(conn, _JOINED_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
+    rows, events, enterprises = split_joined(joined)
     years = (np.datetime64("2000-01-01", "D") + rows["filing_date"].astype("timedelta64[D]")).astype("datetime64[Y]")
     year_list = (years.astype(np.int64) + 1970).tolist()
     sections = [IPC_SECTIONS.find(bytes(c[:1]).decode() or "-") + 1 for c in rows["ipc1"]]
     pairs = sorted({(y, s) for y, s in zip(year_list, sections, strict=True) if s > 0})
-    histogram = await cohort_histogram(conn, [p[0] for p in pairs], [p[1] for p in pairs])
     codes = {int(c) for c in rows["patent_chain"]} | {int(c) for c in enterprises["chain"]}
     chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
-    side = SideTables.build(events, enterprises, await medians(conn, chains), histogram)
+    histogram, chain_medians = await cohorts_and_medians(conn, [p[0] for p in pairs], [p[1] for p in pairs], chains)
+    side = SideTables.build(events, enterprises, chain_medians, histogram)
     batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
     return batch, rows, gates
 
@@ -257,6 +254,27 @@ async def cohort_histogram(conn: OneConn, years: list[int], sections: list[int])
             await refresh_cohorts(conn)
         rows = await conn.fetch(query, years, sections)
     return _histogram(rows)
+
+
+_COHORTS_AND_MEDIANS = (
+    "SELECT c.filing_year, c.ipc_section, c.citations, c.patents, NULL::text, NULL::float8 FROM citation_cohorts c"
+    " JOIN unnest($1::int[], $2::int[]) AS k(y, s) ON c.filing_year = k.y AND c.ipc_section = k.s"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, m.* FROM ("
+    + MEDIANS_SQL.replace("GROUP BY", "AND chain_code = ANY ($3::text[]) GROUP BY")
+    + ") m"
+)
+
+
+async def cohorts_and_medians(
+    conn: OneConn, years: list[int], sections: list[int], chains: list[str]
+) -> tuple[Histogram, dict[str, float]]:
+    """:func:`cohort_histogram` and :func:`medians` of ``chains``, in one round trip."""
+    rows = await conn.fetch(_COHORTS_AND_MEDIANS, years, sections, chains)
+    cohorts = [r for r in rows if r[4] is None]
+    chain_medians = {r[4]: float(r[5]) for r in rows if r[4] is not None}
+    if not cohorts and years:  # nothing stored for these cohorts: maybe never computed (refreshed there)
+        return await cohort_histogram(conn, years, sections), chain_medians
+    return _histogram(cohorts), chain_medians
 
 
 def _histogram(rows: list[Any]) -> Histogram:

@@ -247,7 +247,6 @@ def explain_pairs_langs(
     Returns:
         For each language, one list of texts per pair.
     """
-    n_pairs = e_idx.size
     codes = reason_codes(ents, insts, result, e_idx, i_idx, policy, k)
     chain = np.maximum(_shared_chain(ents, insts, e_idx, i_idx), 0)
     sim = result.similarity[e_idx, i_idx]
@@ -277,20 +276,17 @@ def explain_pairs_langs(
             for lang in langs:
                 tables[lang].append(renderers[lang].render(code, insts.kinds[x], p))
     count = (codes >= 0).sum(axis=1)  # chosen codes come first in each row
-    lengths = np.unique(count).tolist()
+    longest = int(count.max(initial=0))
+    short = np.flatnonzero(count < longest)
+    cuts = list(zip(short.tolist(), count[short].tolist(), strict=True))
     out: dict[Lang, list[list[str]]] = {}
     for lang in langs:
         table = np.empty(len(tables[lang]) + 1, dtype=object)
         table[:-1] = tables[lang]
-        texts = table[text_id]
-        if len(lengths) == 1:
-            out[lang] = texts[:, : lengths[0]].tolist()
-            continue
-        rows = np.empty(n_pairs, dtype=object)
-        for m in lengths:
-            which = np.flatnonzero(count == m)
-            rows[which] = np.fromiter(texts[which, :m].tolist(), dtype=object, count=which.size)
-        out[lang] = rows.tolist()
+        rows: list[list[str]] = table[text_id[:, :longest]].tolist()
+        for row, m in cuts:  # the few rows with fewer reasons
+            rows[row] = rows[row][:m]
+        out[lang] = rows
     return out
 
 

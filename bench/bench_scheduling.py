@@ -4,7 +4,8 @@ Target: the 20 original instances with fairness 2, breaks <= the published optim
 within 10 s on 2 cores; the non-precedence variants: a valid schedule or a proof of infeasibility within
 10 s each. Every schedule is re-checked by the independent checker.
 
-Usage: .venv/bin/python bench/bench_scheduling.py [--time-limit 10] [--only original] [--names forum-13 ...] [--probe]
+Usage: .venv/bin/python bench/bench_scheduling.py [--time-limit 10] [--only original] [--names forum-13 ...]
+       [--no-probe]
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main() -> int:
     parser.add_argument("--only", choices=VARIANTS, action="append")
     parser.add_argument("--names", nargs="*", default=sorted(PUBLISHED))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--probe", action="store_true", help="also probe single-participant relaxations")
+    parser.add_argument("--no-probe", dest="probe", action="store_false", help="skip the relaxation probes")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"instances not found at {DATA}")

@@ -184,10 +184,29 @@ def test_relaxed_window_model_gives_the_relaxed_participant_one_break() -> None:
 def test_prober_finds_the_participant_that_must_break() -> None:
     problem = squeezed_problem()
     inst = to_instance(problem)
-    prober = Prober(inst, participant_windows(inst), priority=lambda: None, deadline_s=5, evaluate=lambda s: (1, True))
+    prober = Prober(inst, participant_windows(inst), target=lambda: 1, deadline_s=5, evaluate=lambda s: (1, True))
     prober.start()
     prober.wait(6)
     assert prober.done()
-    assert prober.best is not None and prober.probed == [(0, "OPTIMAL")]
-    result = solve(problem, time_limit_s=3, probe=True)
+    assert prober.best is not None and prober.best[0] == 1 and prober.probed == [((0,), "OPTIMAL")]
+    assert not prober.exhausted
+    result = solve(problem, time_limit_s=3)
     assert result.status == "optimal" and result.breaks == 1 and check_schedule(problem, result) == []
+
+
+def test_prober_refutes_a_group_at_once_and_raises_the_bound() -> None:
+    # p1 must meet p2..p4 in slots 1, 3 and 5 (locked p5-p6 meetings take slots 2 and 4 with one table): two
+    # breaks, so no single relaxed participant (at most one break each) makes the window model feasible; p5 and
+    # p6 (no window) break once each: optimum 4 = window bound 2 + 2
+    people = [Participant(id=f"p{i}") for i in range(1, 7)]
+    meetings = [Meeting(id=f"a{i}", participants=["p1", f"p{i}"]) for i in (2, 3, 4)]
+    meetings += [Meeting(id=f"l{s}", participants=["p5", "p6"], slot=s) for s in (2, 4)]
+    problem = Problem(slots=5, tables=1, fairness=2, participants=people, meetings=meetings)
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+    prober = Prober(inst, windows, target=lambda: 1, deadline_s=5, evaluate=lambda s: (2, True))
+    prober.start()
+    prober.wait(6)
+    assert prober.exhausted and prober.best is None
+    result = solve(problem, time_limit_s=3)
+    assert result.status == "optimal" and result.breaks == 4 and check_schedule(problem, result) == []

@@ -73,6 +73,11 @@ class CpSearch:
         """Start searching in the background."""
         self._thread.start()
 
+    @property
+    def started(self) -> bool:
+        """Whether `start` was called."""
+        return self._thread.ident is not None
+
     def record(self, value: int, slots: list[int]) -> None:
         """Keep a schedule found by CP-SAT if it is the best so far."""
         with self._lock:

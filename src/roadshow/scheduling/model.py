@@ -40,6 +40,7 @@ class BreakModel:
     x: list[dict[int, cp_model.IntVar]]
     breaks: list[Expr]
     total: Expr
+    relaxed: tuple[int, ...] = ()
 
 
 # a participant's window as a task: start variable, length, presence literal (None: always present)
@@ -311,4 +312,6 @@ def build_relaxed_model(inst: Instance, windows: list[list[int]], relaxed: Colle
                 (sa, ea), (sb, eb) = spans[a], spans[b]
                 model.add(sb <= ea - 1)
                 model.add(sa <= eb - 1)
-    return _finish(model, inst, x, breaks)
+    bm = _finish(model, inst, x, breaks)
+    bm.relaxed = tuple(relaxed)
+    return bm

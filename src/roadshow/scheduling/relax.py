@@ -1,30 +1,38 @@
-"""Relaxation probes: when the window model is infeasible, which single participant's break makes it feasible?
+"""Relaxation probes: when the window model is infeasible, which participant with a window should break?
 
 When the restricted window model (everyone who has a window meets back to back) is proved infeasible, some
-participant with a window must break. On the public instances whose optimum is one break above the window
-bound, exactly one such participant breaks once. The probe for participant q is the window model with q
-relaxed to *two* window tasks (busy exactly on the union of two runs, so at most one break: see
-`model.build_relaxed_model`) instead of freed entirely. Solved with CP-SAT's presolve on, a probe is settled
-in well under a second on those instances (infeasible: q is the wrong guess; feasible: an optimal schedule),
-whereas an assumption-based core over all participants needs presolve off and is not found in 20 s.
+participant with a window must break. A probe relaxes a set R of them: each participant in R becomes *two*
+window tasks (busy exactly on the union of two runs, so at most one break: `model.build_relaxed_model`)
+instead of being freed entirely, and the model is solved with CP-SAT's presolve on (which is what refutes the
+window model in a fraction of a second; with presolve off, as assumption-based cores need, no refutation
+comes within 20 s on `forum-13crafc`).
 
-Candidates are probed one at a time in a background thread (one CP-SAT worker), the participants that break
-in the annealer's current schedule first (a cheap but good guess: on `forum-13crafc` the annealer's breakers
-include the participants whose probes succeed), then the others by decreasing number of meetings.
+Group testing: relaxing more participants only adds schedules, so a probe of a group proved infeasible rules
+out every member at once as "the only one with a window that breaks". Candidates are probed in groups of
+`GROUP` (a refutation costs ~0.07 deterministic seconds on the crafted instances); a group neither refuted
+nor solved to the bound is then probed member by member, each on a copy of the group's model with the
+other members held back to back. Every probe minimises the total breaks, so a group probe can also return a
+good schedule (`tic-13crafc`: the optimum, 4). If every candidate is refuted, the window bound rises by two.
+Limits are in CP-SAT deterministic time, so that the probing order does not depend on the machine's load.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
 from roadshow.scheduling.instance import Instance
-from roadshow.scheduling.model import build_relaxed_model
+from roadshow.scheduling.model import BreakModel, build_relaxed_model
 
-PROBE_S = 1.0  # a probe that is neither proved infeasible nor solved by then is dropped
+GROUP = 8  # candidates relaxed together in a first probe: a group proved infeasible rules them all out at once
+# CP-SAT deterministic time limits (load-independent): refuting a group of 8 takes ~0.07 on the crafted
+# instances, a single probe 0.04 when infeasible and 0.6-1.0 when it finds the schedule
+GROUP_DET = 0.2  # a group probe neither refuted nor solved by then is split into its members
+PROBE_DET = 1.5  # a single-participant probe neither refuted nor solved by then is dropped
 
 
 class Prober:
@@ -45,14 +53,15 @@ class Prober:
         inst: Instance,
         windows: list[list[int]],
         *,
-        priority: Callable[[], list[int] | None],
+        target: Callable[[], int],
         deadline_s: float,
         evaluate: Callable[[list[int]], tuple[int, bool]],
+        threads: int = 1,
         seed: int = 0,
     ) -> None:
         self.inst = inst
         self.windows = windows
-        self.priority = priority
+        self.target = target
         self.deadline_s = deadline_s
         self.evaluate = evaluate
         self.seed = seed
@@ -61,76 +70,121 @@ class Prober:
             (p for p in range(inst.n_participants) if windows[p] and counts[p] >= 2), key=lambda p: counts[p]
         )
         self.best: tuple[int, list[int]] | None = None
-        self.probed: list[tuple[int, str]] = []  # (participant, CP-SAT status name), for diagnostics
-        self._lock = threading.Lock()
+        self.probed: list[tuple[tuple[int, ...], str]] = []  # (relaxed group, CP-SAT status name), diagnostics
+        self.refuted: set[int] = set()
+        # a probe: the relaxed group, and for a single participant the model of the group it came from
+        self._queue: deque[tuple[tuple[int, ...], BreakModel | None]] = deque(
+            (tuple(self.candidates[i : i + GROUP]), None) for i in range(0, len(self.candidates), GROUP)
+        )
+        self._busy = 0
+        self._end = 0.0
+        self._lock = threading.Condition()
         self._stopped = threading.Event()
-        self._solver: cp_model.CpSolver | None = None
-        self._thread = threading.Thread(target=self._run, name="roadshow-prober", daemon=True)
+        self._solvers: set[cp_model.CpSolver] = set()
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), name=f"roadshow-prober{i}", daemon=True)
+            for i in range(max(1, threads))
+        ]
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every candidate was proved unable to be the only participant with a window that breaks."""
+        return len(self.refuted) == len(self.candidates)
 
     def start(self) -> None:
         """Start probing in the background."""
-        self._thread.start()
+        self._end = time.monotonic() + self.deadline_s
+        for thread in self._threads:
+            thread.start()
 
-    def _next(self, left: list[int]) -> int:
-        brk = self.priority()
-        if brk is not None:
-            breaking = [p for p in left if brk[p] > 0]
-            if breaking:
-                return breaking[0]
-        return left[0]
+    def _next(self) -> tuple[tuple[int, ...], BreakModel | None] | None:
+        with self._lock:
+            while not self._queue:
+                if not self._busy or self._stopped.is_set():
+                    return None
+                self._lock.wait(0.05)
+            self._busy += 1
+            return self._queue.popleft()
 
-    def _run(self) -> None:
-        end = time.monotonic() + self.deadline_s
-        left = list(self.candidates)
-        while left and not self._stopped.is_set():
-            remaining = end - time.monotonic()
-            if remaining <= 0.05:
+    def _probe(self, group: tuple[int, ...], parent: BreakModel | None, index: int) -> None:
+        if parent is None:
+            bm = build_relaxed_model(self.inst, self.windows, group)
+            model = bm.model
+        else:  # one participant of a group probe: the group's model with the others back to back
+            bm = parent
+            model = parent.model.clone()
+            for p in parent.relaxed:
+                if p not in group:
+                    model.add(parent.breaks[p] == 0)
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.num_workers = 1
+        params.linearization_level = 0
+        params.random_seed = self.seed + index
+        params.max_deterministic_time = GROUP_DET if parent is None else PROBE_DET
+        params.max_time_in_seconds = max(self._end - time.monotonic(), 0.01)
+        with self._lock:
+            if self._stopped.is_set():
                 return
-            q = self._next(left)
-            left.remove(q)
-            bm = build_relaxed_model(self.inst, self.windows, (q,))
-            solver = cp_model.CpSolver()
-            params = solver.parameters
-            params.num_workers = 1
-            params.linearization_level = 0
-            params.random_seed = self.seed
-            params.max_time_in_seconds = min(PROBE_S, remaining)
+            self._solvers.add(solver)
+        status = solver.solve(model)
+        with self._lock:
+            self._solvers.discard(solver)
+        self.probed.append((group, solver.status_name(status)))
+        if status == cp_model.INFEASIBLE:
             with self._lock:
-                if self._stopped.is_set():
+                self.refuted.update(group)
+            return
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            slots = [next(s for s, v in xs.items() if solver.boolean_value(v)) for xs in bm.x]
+            total, fair = self.evaluate(slots)
+            if fair:
+                with self._lock:
+                    if self.best is None or total < self.best[0]:
+                        self.best = (total, slots)
+                if total <= self.target() or (status == cp_model.OPTIMAL and len(group) == 1):
+                    self._stopped.set()  # optimal, or the best this method gives
                     return
-                self._solver = solver
-            status = solver.solve(bm.model)
+        if parent is None and len(group) > 1:  # a breaker may hide in this group: probe its members one by one
             with self._lock:
-                self._solver = None
-            self.probed.append((q, solver.status_name(status)))
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                slots = [next(s for s, v in xs.items() if solver.boolean_value(v)) for xs in bm.x]
-                total, fair = self.evaluate(slots)
-                if fair:
-                    with self._lock:
-                        if self.best is None or total < self.best[0]:
-                            self.best = (total, slots)
-                    if status == cp_model.OPTIMAL:
-                        return  # one relaxed participant, optimal for that relaxation: the method's best
+                self._queue.extend(((q,), bm) for q in group)
+
+    def _run(self, index: int) -> None:
+        while not self._stopped.is_set() and time.monotonic() < self._end - 0.05:
+            item = self._next()
+            if item is None:
+                return
+            try:
+                self._probe(*item, index)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._lock.notify_all()
 
     def done(self) -> bool:
         """Whether probing has finished."""
-        return not self._thread.is_alive()
+        return not any(thread.is_alive() for thread in self._threads)
 
     def wait(self, timeout: float) -> None:
         """Wait up to `timeout` seconds for probing to finish."""
-        if self._thread.ident is not None:
-            self._thread.join(max(timeout, 0.0))
+        end = time.monotonic() + max(timeout, 0.0)
+        for thread in self._threads:
+            if thread.ident is not None:
+                thread.join(max(end - time.monotonic(), 0.0))
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop probing and wait for the thread."""
+        """Stop probing: stop the running CP-SAT searches and wait for them (not for a model being built).
+
+        A thread still building a model sees the stop before it starts searching and ends on its own, so the
+        caller does not wait out a Python model build.
+        """
         self._stopped.set()
-        if self._thread.ident is None:  # never started
-            return
         end = time.monotonic() + timeout
-        while self._thread.is_alive() and time.monotonic() < end:
-            # repeated: a stop that lands before CP-SAT starts searching is not remembered by CP-SAT
+        while time.monotonic() < end:
             with self._lock:
-                if self._solver is not None:
-                    self._solver.stop_search()
-            self._thread.join(0.01)
+                if not self._solvers:
+                    return
+                for solver in self._solvers:
+                    # repeated: a stop that lands before CP-SAT starts searching is not remembered by CP-SAT
+                    solver.stop_search()
+            self.wait(0.01)

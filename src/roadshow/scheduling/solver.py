@@ -5,7 +5,8 @@ first schedule (small CP-SAT model) -> phase 1: the restricted window model (eve
 back does) searched by CP-SAT in two threads, which settles most instances -> phase 2: simulated annealing
 in this thread, in rounds restarted from the best schedule, while the exact CP-SAT model runs in a
 background thread proving lower bounds (and sometimes finding or proving the optimum) and a window search
-continues. Stops at the time limit, or as soon as the best schedule meets the proven lower bound. Tables
+continues; when phase 1 proved the window model infeasible, relaxation probes (`relax.py`) run first in
+place of the exact model. Stops at the time limit, or as soon as the best schedule meets the proven lower bound. Tables
 are numbered per slot at the end (tables are identical).
 """
 
@@ -145,6 +146,8 @@ def _anneal(
     best = _Best()
     restart = start
     while True:
+        if not bounder.started and all(s.done() for s in searches if isinstance(s, Prober)):
+            bounder.start()
         lb = max(lb, bounder.lower_bound)
         _collect(best, searches, hint)
         done = best.breaks is not None and best.breaks <= lb and not (hint and best.key and best.key[1])
@@ -169,7 +172,7 @@ def solve(
     workers: int = 2,
     hint: Mapping[str, int] | None = None,
     seed: int = 0,
-    probe: bool = False,
+    probe: bool = True,
 ) -> Result:
     """Schedule the meetings of a problem, minimising total breaks under the hard and fairness rules.
 
@@ -182,9 +185,8 @@ def solve(
         hint: meeting id -> slot of a previous (published) schedule; the re-solve keeps meetings there
             where that costs no extra breaks. Unknown ids and slots outside a meeting's domain are ignored.
         seed: random seed of the annealer.
-        probe: when the window model is proved infeasible, also probe single-participant relaxations of it in
-            a third thread (`relax.Prober`). Off by default: on the shared 2-core machine the probes do not
-            settle within the limit beside the annealer and the exact model (docs/scheduling.md).
+        probe: when the window model is proved infeasible, probe relaxations of it (`relax.Prober`, `workers`
+            threads beside the annealer; the exact model starts when probing ends).
 
     Returns:
         The best schedule found, the proven lower bound and the status.
@@ -260,15 +262,18 @@ def solve(
             Prober(
                 inst,
                 windows,
-                priority=lambda: list(annealer.brk),
+                target=functools.partial(_bound, lb, bounder),
                 deadline_s=max(deadline - time.monotonic(), 0.01),
                 evaluate=functools.partial(_evaluate, inst),
+                threads=workers,
                 seed=seed,
             )
         )
     try:
-        for source in searches[:1] + searches[len(window_searches) + 1 :]:
+        for source in searches[len(window_searches) + 1 :]:
             source.start()
+        if len(searches) == len(window_searches) + 1:  # no prober: the bounder starts now, else when probing ends
+            bounder.start()
         best = _anneal(annealer, start, bounder, searches, deadline, lb, hint_idx)
     finally:
         for source in searches:
@@ -279,6 +284,8 @@ def solve(
     lb = max(lb, bounder.lower_bound)
     if any(s.status == cp_model.INFEASIBLE for s in window_searches):
         lb = max(lb, window_floor + 1)
+    if any(isinstance(s, Prober) and s.exhausted for s in searches):
+        lb = max(lb, window_floor + 2)  # nobody with a window can be the only one to break
     return _result(problem, inst, best.slots, lb, started, proved=False)
 
 

@@ -108,7 +108,11 @@ async def list_lists(
 
 
 async def list_rows(conn: Conn, list_id: uuid.UUID, after_rank: int, limit: int | None) -> list[asyncpg.Record]:
-    """Rows of one list from ``after_rank`` on, with the enterprise's name, province, chain and need."""
+    """Rows of one list from ``after_rank`` on, with the enterprise's name, province, chain and need.
+
+    Rows of enterprises that have withdrawn their consent since the list was published are left out:
+    without consent an enterprise's data never reaches a bank or fund, old lists included.
+    """
     rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT r.rank, r.enterprise_id, o.credit_code, o.name, o.province_code AS province, p.name_zh AS province_zh,"
         " p.name_en AS province_en, e.chain_code AS chain, c.name_zh AS chain_zh, c.name_en AS chain_en, r.score,"
@@ -116,7 +120,7 @@ async def list_rows(conn: Conn, list_id: uuid.UUID, after_rank: int, limit: int 
         " FROM push_list_rows r JOIN organisations o ON o.id = r.enterprise_id"
         " JOIN enterprises e ON e.organisation_id = r.enterprise_id JOIN provinces p ON p.code = o.province_code"
         " LEFT JOIN chains c ON c.code = e.chain_code"
-        " WHERE r.list_id = $1 AND r.rank > $2 ORDER BY r.rank LIMIT $3",
+        " WHERE r.list_id = $1 AND r.rank > $2 AND e.consent_share ORDER BY r.rank LIMIT $3",
         list_id,
         after_rank,
         limit,

@@ -105,6 +105,18 @@ async def test_pull_api_pages_exports_and_tenancy(client: Any, db: Any, world: A
     assert (await client.get(f"/api/v1/push-lists/{list_id}/pdf", headers=bank)).status_code in (400, 404, 422)
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'push_list.exported'") == 2
 
+    # an enterprise that withdraws its consent leaves the lists already published at once
+    gone = page1["items"][0]["credit_code"]
+    await db.execute(
+        "UPDATE enterprises SET consent_share = false FROM organisations o"
+        " WHERE o.id = enterprises.organisation_id AND o.credit_code = $1",
+        gone,
+    )
+    after = (await client.get(f"/api/v1/push-lists/{list_id}", headers=bank)).json()
+    assert len(after["items"]) == 5 and gone not in {i["credit_code"] for i in after["items"]}
+    csv_lines = (await client.get(f"/api/v1/push-lists/{list_id}/csv", headers=bank)).content.decode("utf-8-sig")
+    assert len(csv_lines.splitlines()) == 6 and gone not in csv_lines
+
 
 async def test_schedules_run_once_per_period(client: Any, db: Any, world: Any) -> None:
     await _setup(db, world)

@@ -4,13 +4,14 @@ TF-IDF over character n-grams (2-3 by default) needs no Chinese word segmenter. 
 the model on its own corpus (enterprise texts and theses) and embeds that corpus in the same pass.
 
 The n-grams are counted with NumPy instead of scikit-learn's per-n-gram Python loop: every text
-becomes an array of code points, every n-gram one 64-bit integer (21 bits per character), and the
-vocabulary is the sorted set of those integers. The counts are exactly those of scikit-learn's
-``CountVectorizer(analyzer=..., ngram_range=..., lowercase=True, min_df=..., max_df=...)`` (same
-whitespace normalisation, same ``char_wb`` word padding; ``tests/matching/test_fit.py`` checks it
-against scikit-learn on random texts), and the weighting is scikit-learn's ``TfidfTransformer``
-(smooth IDF, sublinear TF, L2 rows), so the vectors equal ``TfidfVectorizer``'s up to the column
-order. Only the vocabulary is kept as integers rather than a dict of strings.
+becomes an array of code points, every n-gram one left-aligned 64-bit integer (21 bits per
+character, so the integers sort like the strings), and the vocabulary is the sorted set of those
+integers. The counts are exactly those of scikit-learn's ``CountVectorizer(analyzer=...,
+ngram_range=..., lowercase=True, min_df=..., max_df=...)`` (same whitespace normalisation, same
+``char_wb`` word padding, same sorted column order), and the weighting is scikit-learn's
+``TfidfTransformer`` (smooth IDF, sublinear TF, L2 rows), so the vectors equal
+``TfidfVectorizer``'s float for float; ``tests/matching/test_fit.py`` checks it on random texts.
+Only the vocabulary is kept as integers rather than a dict of strings.
 
 Usage::
 

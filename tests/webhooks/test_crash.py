@@ -87,7 +87,7 @@ async def test_two_workers_never_send_the_same_attempt_at_once(
         async def both_listening() -> bool:
             return await _listening_workers(db) >= 2
 
-        await until(both_listening, within=30, what="both workers to start")
+        await until(both_listening, within=60, what="both workers to start")  # each imports scikit-learn first
         for i in range(150):
             for org in (world.bank.org.id, world.fund.org.id):
                 await outbox.enqueue(db, event_type="pool.enterprise.admitted", organisation_id=org, payload={"i": i})

@@ -31,8 +31,17 @@ from roadshow.scheduling.model import BreakModel, build_relaxed_model
 GROUP = 8  # candidates relaxed together in a first probe: a group proved infeasible rules them all out at once
 # CP-SAT deterministic time limits (load-independent): refuting a group of 8 takes ~0.07 on the crafted
 # instances, a single probe 0.04 when infeasible and 0.6-1.0 when it finds the schedule
-GROUP_DET = 0.2  # a group probe neither refuted nor solved by then is split into its members
+GROUP_DET = 0.12  # a group probe neither refuted nor solved by then is split into its members
 PROBE_DET = 1.5  # a single-participant probe neither refuted nor solved by then is dropped
+
+
+def _breakers(inst: Instance, slots: list[int]) -> list[int]:
+    """The participants with at least one break in a schedule."""
+    masks = [0] * inst.n_participants
+    for k, s in enumerate(slots):
+        for p in inst.meetings[k]:
+            masks[p] |= 1 << s
+    return [p for p, m in enumerate(masks) if (m & ~(m << 1)).bit_count() > 1]
 
 
 class Prober:
@@ -135,6 +144,7 @@ class Prober:
             with self._lock:
                 self.refuted.update(group)
             return
+        members = list(group)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             slots = [next(s for s, v in xs.items() if solver.boolean_value(v)) for xs in bm.x]
             total, fair = self.evaluate(slots)
@@ -145,9 +155,15 @@ class Prober:
                 if total <= self.target() or (status == cp_model.OPTIMAL and len(group) == 1):
                     self._stopped.set()  # optimal, or the best this method gives
                     return
+            # the members that break in the group's schedule are the likeliest to break alone: probe them first
+            breaking = set(_breakers(self.inst, slots))
+            members.sort(key=lambda p: p not in breaking)
         if parent is None and len(group) > 1:  # a breaker may hide in this group: probe its members one by one
             with self._lock:
-                self._queue.extend(((q,), bm) for q in group)
+                if status == cp_model.UNKNOWN:
+                    self._queue.extend(((q,), bm) for q in members)
+                else:  # the group has schedules: its members go first
+                    self._queue.extendleft(((q,), bm) for q in reversed(members))
 
     def _run(self, index: int) -> None:
         while not self._stopped.is_set() and time.monotonic() < self._end - 0.05:

@@ -19,7 +19,6 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 import asyncpg
@@ -182,9 +181,9 @@ class Signer:
     def __init__(self, secret_key: str | None) -> None:
         """Bind the key that opens sealed secrets."""
         self.secret_key = secret_key
-        self._keyed: dict[str, Any] = {}
+        self._keyed: dict[str, hmac.HMAC] = {}
 
-    def keyed(self, sealed: str) -> Any:
+    def keyed(self, sealed: str) -> hmac.HMAC:
         """The HMAC-SHA256 object keyed with the secret sealed in ``sealed``."""
         mac = self._keyed.get(sealed)
         if mac is None:

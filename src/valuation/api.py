@@ -14,7 +14,6 @@ from litestar.response import Template
 from ipledge.auth import Principal, requires
 from ipledge.db.types import Pool
 from ipledge.deps import Cursor, Limit
-from ipledge.errors import wants_english
 from valuation import service
 from valuation.cost import CostRequest, CostResult, cost_value
 from valuation.income import IncomeRequest, IncomeResult, income_value
@@ -94,7 +93,11 @@ _TRANSACTION_EXAMPLE = Example(
 
 
 def _lang(request: Request[Any, Any, Any]) -> Lang:
-    return "en" if wants_english(request) else "zh"
+    """``ipledge.errors.wants_english`` on the raw ASGI headers (building Litestar's Headers costs more)."""
+    for name, value in request.scope["headers"]:
+        if name == b"accept-language":
+            return "en" if value.decode("latin-1").strip().lower().startswith("en") else "zh"
+    return "zh"
 
 
 class MethodController(Controller):

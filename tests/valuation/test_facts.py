@@ -1,0 +1,72 @@
+"""An assessment reads its facts in one joined COPY; they must equal what the batch's separate queries read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import numpy as np
+
+from tests.factories import patent_number
+from tests.valuation.test_api_assessments import offered, patent_row  # noqa: F401  (the fixture)
+from valuation import store
+from valuation.features import (
+    CHAINS_PARAM,
+    ENTERPRISE_FIELDS,
+    EVENT_FIELDS,
+    JOINED_FIELDS,
+    NIL_OWNER,
+    PATENT_FIELDS,
+    enterprises_sql,
+    events_sql,
+    joined_sql,
+    patents_sql,
+    split_joined,
+)
+
+
+def same(a: Any, b: Any) -> bool:
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+async def test_joined_facts_equal_the_separate_queries(
+    client: Any,
+    world: Any,
+    offered: list[dict[str, Any]],  # noqa: F811
+    db: Any,
+) -> None:
+    other = world.other_enterprise
+    foreign = patent_row(other.org.credit_code, events=[{"kind": "licence", "date": "2021-05-01"}])
+    r = await client.post("/api/v1/patents/import", headers=other.headers, json=[foreign])
+    assert r.status_code == 200 and r.json()["imported"] == 1, r.text
+    unowned = patent_number(2019)
+    async with db.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE t AS SELECT * FROM patents WHERE false")
+        await conn.execute("INSERT INTO t SELECT * FROM patents WHERE number = $1", offered[0]["number"])
+        await conn.execute("UPDATE t SET number = $1, owner_id = NULL", unowned)
+        await conn.execute("INSERT INTO patents SELECT * FROM t")
+        owner = await conn.fetchval(
+            "SELECT id FROM organisations WHERE credit_code = $1", world.enterprise.org.credit_code
+        )
+        numbers = [offered[1]["number"], foreign["number"], unowned]
+        for as_of in (dt.date(2024, 6, 1), dt.date(2021, 12, 31)):
+            for who in (owner, uuid.UUID(NIL_OWNER)):
+                joined = await store.copy_rows(conn, joined_sql(), JOINED_FIELDS, as_of, CHAINS_PARAM, who, numbers)
+                rows, events, enterprises = split_joined(joined)
+                rows0 = await store.copy_rows(
+                    conn, patents_sql("enterprise"), PATENT_FIELDS, as_of, CHAINS_PARAM, who, numbers
+                )
+                events0 = await store.copy_rows(conn, events_sql(True), EVENT_FIELDS, as_of, who, numbers)
+                owners = sorted({uuid.UUID(bytes=bytes(o)) for o in rows0["owner"]} - {uuid.UUID(NIL_OWNER)})
+                enterprises0 = await store.copy_rows(
+                    conn, enterprises_sql(True), ENTERPRISE_FIELDS, CHAINS_PARAM, owners
+                )
+                assert rows.size == rows0.size >= 3 and events0.size >= 1 and enterprises0.size >= 1
+                assert bytes(rows["number"][-1]).decode() == unowned  # unowned rows last, as in the batch query
+                for name, _, _ in PATENT_FIELDS:
+                    assert same(rows[name], rows0[name]), name
+                for name, _, _ in EVENT_FIELDS:
+                    assert same(events[name], events0[name]), name
+                for name, _, _ in ENTERPRISE_FIELDS:
+                    assert same(enterprises[name], enterprises0[name]), name

@@ -68,7 +68,7 @@ def test_variants_get_a_valid_schedule_within_the_limit(name: str) -> None:
     problem = load_dzn(DATA / f"{name}.dzn", fairness=2)
     started = time.monotonic()
     result = solve(problem, time_limit_s=3)
-    assert time.monotonic() - started < 3 + 1.5  # the limit plus model building and encoding
+    assert time.monotonic() - started <= 3 and result.solve_seconds <= 3
     assert result.status in ("optimal", "feasible", "infeasible")
     assert check_schedule(problem, result) == []
 

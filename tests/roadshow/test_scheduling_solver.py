@@ -3,18 +3,21 @@ verified by brute force on tiny problems; locks, fairness, hints and the time li
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import time
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
 from roadshow.scheduling import Meeting, Participant, Problem, Result, check_schedule, count_breaks, solve, solve_json
+from roadshow.scheduling.bounder import CpSearch, stop_all
 from roadshow.scheduling.instance import to_instance
-from roadshow.scheduling.model import build_relaxed_model, build_window_model
+from roadshow.scheduling.model import Cancelled, build_model, build_relaxed_model, build_window_model
 from roadshow.scheduling.relax import Prober
 from roadshow.scheduling.windows import participant_windows
 
@@ -126,10 +129,30 @@ def test_time_limit_is_honoured_on_a_hard_problem() -> None:
         Meeting(id=f"m{i}_{j}", participants=[f"p{i}", f"p{j}"]) for i, j in itertools.combinations(range(12), 2)
     ]
     problem = Problem(slots=12, tables=6, fairness=2, participants=people, meetings=meetings)
-    started = time.monotonic()
-    result = solve(problem, time_limit_s=1.5)
-    assert time.monotonic() - started < 1.5 + 1.0
-    assert check_schedule(problem, result) == []
+    for limit in (1.5, 0.6):  # the exact model is still being built or presolved at the short limit
+        started = time.monotonic()
+        result = solve(problem, time_limit_s=limit)
+        assert time.monotonic() - started <= limit and result.solve_seconds <= limit
+        assert check_schedule(problem, result) == []
+
+
+def test_a_stopped_search_abandons_its_model_build() -> None:
+    inst = to_instance(chain_problem(fairness=2))
+    windows = participant_windows(inst)
+    with pytest.raises(Cancelled):
+        build_model(inst, windows, stop=lambda: True)
+    search = CpSearch(
+        functools.partial(build_model, inst, windows),
+        workers=1,
+        subsolvers=[],
+        deadline=time.monotonic() + 30,
+        proves_bound=True,
+        name="test",
+    )
+    search.request_stop()  # before it starts: it never searches
+    search.start()
+    assert stop_all([search], time.monotonic() + 5)
+    assert search.status == cp_model.UNKNOWN and search.best is None
 
 
 def test_hint_keeps_a_published_schedule_that_is_already_optimal() -> None:

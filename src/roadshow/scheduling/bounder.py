@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from ortools.sat.python import cp_model
 
-from roadshow.scheduling.model import BreakModel
+from roadshow.scheduling.model import BreakModel, Cancelled
 
 
 class _Recorder(cp_model.CpSolverSolutionCallback):
@@ -31,10 +32,12 @@ class CpSearch:
     """One CP-SAT model searched in a thread; read `lower_bound`, `best` and `status` at any time.
 
     Args:
-        build: builds the model (called in the thread, so building overlaps the caller's work).
+        build: builds the model (called in the thread, so building overlaps the caller's work) given a `stop`
+            keyword argument (polled; the build raises `model.Cancelled` once the search is stopped).
         workers: CP-SAT worker threads.
         subsolvers: CP-SAT subsolver names (empty: CP-SAT's default portfolio).
-        time_limit_s: the search's time limit.
+        deadline: `time.monotonic()` time by which the search ends on its own (CP-SAT's time limit is set from it
+            when the search starts, after the model is built).
         proves_bound: whether the model is exact, so that its objective bound bounds the problem.
         linearization_level: CP-SAT's LP relaxation level (None: its default). 0, no LP, is what finds
             schedules of the window model fastest: its strength is propagation, the LP only slows it down.
@@ -44,11 +47,11 @@ class CpSearch:
 
     def __init__(
         self,
-        build: Callable[[], BreakModel],
+        build: Callable[..., BreakModel],
         *,
         workers: int,
         subsolvers: list[str],
-        time_limit_s: float,
+        deadline: float,
         proves_bound: bool,
         linearization_level: int | None = None,
         seed: int = 0,
@@ -57,7 +60,7 @@ class CpSearch:
         self.build = build
         self.workers = max(1, workers)
         self.subsolvers = subsolvers
-        self.time_limit_s = time_limit_s
+        self.deadline = deadline
         self.proves_bound = proves_bound
         self.linearization_level = linearization_level
         self.seed = seed
@@ -89,17 +92,21 @@ class CpSearch:
             self.lower_bound = max(self.lower_bound, int(value + 1e-6 + 0.999))
 
     def _run(self) -> None:
-        bm = self.build()
+        try:
+            bm = self.build(stop=self._stopped.is_set)
+        except Cancelled:
+            return
         params = self._solver.parameters
-        params.max_time_in_seconds = max(self.time_limit_s, 0.01)
         params.num_workers = self.workers
         params.subsolvers.extend(self.subsolvers)
         params.random_seed = self.seed
         if self.linearization_level is not None:
             params.linearization_level = self.linearization_level
         self._solver.best_bound_callback = self._bound
-        if self._stopped.is_set():
+        remaining = self.deadline - time.monotonic()
+        if self._stopped.is_set() or remaining <= 0:
             return
+        params.max_time_in_seconds = remaining
         status = self._solver.solve(bm.model, _Recorder(self, bm))
         self.status = status
         if status == cp_model.OPTIMAL:
@@ -116,13 +123,48 @@ class CpSearch:
         if self._thread.ident is not None:
             self._thread.join(max(timeout, 0.0))
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask CP-SAT to stop and wait for the thread."""
+    def request_stop(self) -> None:
+        """Ask the search to stop without waiting: a model being built is abandoned, CP-SAT is told to stop.
+
+        Call it again until `done()`: a stop that lands just before CP-SAT starts searching is not remembered
+        by CP-SAT (the search then still ends at its deadline).
+        """
         self._stopped.set()
-        if self._thread.ident is None:  # never started
-            return
-        end = time.monotonic() + timeout
-        while self._thread.is_alive() and time.monotonic() < end:
-            # repeated: a stop that lands before CP-SAT starts searching is not remembered by CP-SAT
+        if self._thread.ident is not None:
             self._solver.stop_search()
-            self._thread.join(0.01)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the search to stop and wait up to `timeout` seconds for the thread."""
+        stop_all([self], time.monotonic() + timeout)
+
+
+class Stoppable(Protocol):
+    """A background search `stop_all` can stop."""
+
+    def request_stop(self) -> None: ...
+
+    def done(self) -> bool: ...
+
+    def wait(self, timeout: float) -> None: ...
+
+
+def stop_all(searches: Iterable[Stoppable], until: float) -> bool:
+    """Ask every search to stop, then wait for them together until the `time.monotonic()` time `until`.
+
+    The stop requests are repeated while waiting (see `CpSearch.request_stop`). Searches still running at `until`
+    are left to end on their own (they have been told to stop, and end at their own deadline at the latest).
+
+    Returns:
+        Whether every search has ended.
+    """
+    pending = list(searches)
+    while True:
+        pending = [s for s in pending if not s.done()]
+        if not pending:
+            return True
+        for search in pending:
+            search.request_stop()
+        left = until - time.monotonic()
+        if left <= 0:
+            return False
+        pending[0].wait(min(0.005, left))

@@ -25,8 +25,9 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
+from roadshow.scheduling.bounder import stop_all
 from roadshow.scheduling.instance import Instance
-from roadshow.scheduling.model import BreakModel, build_relaxed_model
+from roadshow.scheduling.model import BreakModel, Cancelled, build_relaxed_model
 
 GROUP = 8  # candidates relaxed together in a first probe: a group proved infeasible rules them all out at once
 # CP-SAT deterministic time limits (load-independent): refuting a group of 8 takes ~0.07 on the crafted
@@ -117,7 +118,10 @@ class Prober:
 
     def _probe(self, group: tuple[int, ...], parent: BreakModel | None, index: int) -> None:
         if parent is None:
-            bm = build_relaxed_model(self.inst, self.windows, group)
+            try:
+                bm = build_relaxed_model(self.inst, self.windows, group, stop=self._stopped.is_set)
+            except Cancelled:
+                return
             model = bm.model
         else:  # one participant of a group probe: the group's model with the others back to back
             bm = parent
@@ -188,19 +192,17 @@ class Prober:
             if thread.ident is not None:
                 thread.join(max(end - time.monotonic(), 0.0))
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop probing: stop the running CP-SAT searches and wait for them (not for a model being built).
+    def request_stop(self) -> None:
+        """Ask probing to stop without waiting: a model being built is abandoned, running searches told to stop.
 
-        A thread still building a model sees the stop before it starts searching and ends on its own, so the
-        caller does not wait out a Python model build.
+        Call it again until `done()`: a stop that lands just before CP-SAT starts searching is not remembered by
+        CP-SAT (the probe then still ends at the prober's deadline).
         """
         self._stopped.set()
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            with self._lock:
-                if not self._solvers:
-                    return
-                for solver in self._solvers:
-                    # repeated: a stop that lands before CP-SAT starts searching is not remembered by CP-SAT
-                    solver.stop_search()
-            self.wait(0.01)
+        with self._lock:
+            for solver in self._solvers:
+                solver.stop_search()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop probing and wait up to `timeout` seconds for the threads."""
+        stop_all([self], time.monotonic() + timeout)

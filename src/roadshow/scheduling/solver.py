@@ -20,7 +20,7 @@ from typing import Protocol
 import msgspec
 from ortools.sat.python import cp_model
 
-from roadshow.scheduling.bounder import CpSearch
+from roadshow.scheduling.bounder import CpSearch, stop_all
 from roadshow.scheduling.contract import ParticipantBreaks, Problem, Result, ScheduledMeeting, decode_problem
 from roadshow.scheduling.initial import Infeasible, initial_schedule
 from roadshow.scheduling.instance import Instance, to_instance
@@ -31,7 +31,12 @@ from roadshow.scheduling.validate import validate
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
 
 DEFAULT_TIME_LIMIT_S = 10.0
-MARGIN_S = 0.15  # stop searching this long before the limit: time to stop CP-SAT and encode the result
+# the searches are told to stop STOP_MARGIN_S before the limit (CP-SAT needs a moment to wind its workers down,
+# more on a loaded machine); the result is encoded from what they found by RETURN_MARGIN_S before the limit,
+# whether or not every background thread has ended by then (each has been told to stop and has the search
+# deadline as its own time limit). Both are capped at a share of short limits.
+STOP_MARGIN_S = 0.3
+RETURN_MARGIN_S = 0.1
 ROUND_S = 2.5
 WINDOW_PHASE = 0.4  # share of the time limit the window search runs before the annealer starts
 
@@ -178,8 +183,8 @@ def solve(
 
     Args:
         problem: the problem (validated here).
-        time_limit_s: overrides `problem.time_limit_s`; default 10 s. The call returns within it plus a
-            small overhead (model building and result encoding).
+        time_limit_s: overrides `problem.time_limit_s`; default 10 s. The call returns within it: the searches
+            are told to stop `STOP_MARGIN_S` before it and the result is encoded `RETURN_MARGIN_S` before it.
         workers: cores to use: up to two window searches in phase 1, then `workers - 1` CP-SAT workers for
             the exact model beside the annealer (the calling thread) and one window search.
         hint: meeting id -> slot of a previous (published) schedule; the re-solve keeps meetings there
@@ -197,7 +202,8 @@ def solve(
     started = time.monotonic()
     validate(problem)
     limit = time_limit_s if time_limit_s is not None else problem.time_limit_s or DEFAULT_TIME_LIMIT_S
-    deadline = started + limit - MARGIN_S
+    deadline = started + limit - min(STOP_MARGIN_S, 0.1 * limit)
+    cutoff = started + limit - min(RETURN_MARGIN_S, 0.05 * limit)
     inst = to_instance(problem)
     if any(not dom for dom in inst.domains):
         return _result(problem, inst, None, None, started, proved=True)
@@ -220,7 +226,7 @@ def solve(
             functools.partial(build_window_model, inst, windows),
             workers=1,
             subsolvers=[],
-            time_limit_s=max(deadline - time.monotonic(), 0.01),
+            deadline=deadline,
             proves_bound=False,
             linearization_level=0,
             seed=seed + i,
@@ -233,14 +239,12 @@ def solve(
     phase_end = min(deadline, started + WINDOW_PHASE * limit)
     while time.monotonic() < phase_end and not any(s.done() for s in window_searches):
         window_searches[0].wait(min(0.05, phase_end - time.monotonic()))
-    for search in window_searches[1:]:
-        search.stop()
-    window_search = window_searches[0]
+    # a second window search still building its model abandons it; one still searching stops within milliseconds
+    stop_all(window_searches[1:], min(cutoff, time.monotonic() + 0.05))
     if any(s.status == cp_model.INFEASIBLE for s in window_searches):
-        window_search.stop()
         lb = max(lb, window_floor + 1)  # some participant that has a window must break
     if _found_optimum(window_searches[0], window_searches, lb, hint_idx):
-        window_search.stop()
+        stop_all(window_searches, cutoff)
         best = _Best()
         _collect(best, window_searches, hint_idx)
         return _result(problem, inst, best.slots, lb, started, proved=False)
@@ -249,7 +253,7 @@ def solve(
         functools.partial(build_model, inst, windows),
         workers=max(1, workers - 1),
         subsolvers=["core", "default_lp"][: max(1, workers - 1)],
-        time_limit_s=max(deadline - time.monotonic(), 0.01),
+        deadline=deadline,
         proves_bound=True,
         name="bounder",
     )
@@ -276,8 +280,7 @@ def solve(
             bounder.start()
         best = _anneal(annealer, start, bounder, searches, deadline, lb, hint_idx)
     finally:
-        for source in searches:
-            source.stop()
+        stop_all(searches, cutoff)
     _collect(best, searches, hint_idx)
     if bounder.status == cp_model.INFEASIBLE and best.slots is None:
         return _result(problem, inst, None, None, started, proved=True)

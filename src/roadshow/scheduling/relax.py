@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 
 from roadshow.scheduling.bounder import stop_all
 from roadshow.scheduling.instance import Instance
-from roadshow.scheduling.model import BreakModel, Cancelled, build_relaxed_model
+from roadshow.scheduling.model import Cancelled, build_relaxed_model
 
 GROUP = 8  # candidates relaxed together in a first probe: a group proved infeasible rules them all out at once
 # CP-SAT deterministic time limits (load-independent): refuting a group of 8 takes ~0.07 on the crafted
@@ -76,15 +76,17 @@ class Prober:
         self.evaluate = evaluate
         self.seed = seed
         counts = [len(m) for m in inst.meetings_of()]
+        # most constrained first: fewest feasible windows, then most meetings (the likeliest to have to break)
         self.candidates = sorted(
-            (p for p in range(inst.n_participants) if windows[p] and counts[p] >= 2), key=lambda p: counts[p]
+            (p for p in range(inst.n_participants) if windows[p] and counts[p] >= 2),
+            key=lambda p: (len(windows[p]), -counts[p]),
         )
         self.best: tuple[int, list[int]] | None = None
         self.probed: list[tuple[tuple[int, ...], str]] = []  # (relaxed group, CP-SAT status name), diagnostics
         self.refuted: set[int] = set()
-        # a probe: the relaxed group, and for a single participant the model of the group it came from
-        self._queue: deque[tuple[tuple[int, ...], BreakModel | None]] = deque(
-            (tuple(self.candidates[i : i + GROUP]), None) for i in range(0, len(self.candidates), GROUP)
+        # a probe: the relaxed group, and whether it is a member of a split group (longer limit)
+        self._queue: deque[tuple[tuple[int, ...], bool]] = deque(
+            (tuple(self.candidates[i : i + GROUP]), False) for i in range(0, len(self.candidates), GROUP)
         )
         self._busy = 0
         self._end = 0.0
@@ -107,7 +109,7 @@ class Prober:
         for thread in self._threads:
             thread.start()
 
-    def _next(self) -> tuple[tuple[int, ...], BreakModel | None] | None:
+    def _next(self) -> tuple[tuple[int, ...], bool] | None:
         with self._lock:
             while not self._queue:
                 if not self._busy or self._stopped.is_set():
@@ -116,25 +118,20 @@ class Prober:
             self._busy += 1
             return self._queue.popleft()
 
-    def _probe(self, group: tuple[int, ...], parent: BreakModel | None, index: int) -> None:
-        if parent is None:
-            try:
-                bm = build_relaxed_model(self.inst, self.windows, group, stop=self._stopped.is_set)
-            except Cancelled:
-                return
-            model = bm.model
-        else:  # one participant of a group probe: the group's model with the others back to back
-            bm = parent
-            model = parent.model.clone()
-            for p in parent.relaxed:
-                if p not in group:
-                    model.add(parent.breaks[p] == 0)
+    def _probe(self, group: tuple[int, ...], split: bool, index: int) -> None:
+        # a member of a split group gets its own model: on a copy of the group's model with the other members
+        # held back to back, forum-13crafc's one working relaxation took 4-7 deterministic s instead of 0.6
+        try:
+            bm = build_relaxed_model(self.inst, self.windows, group, stop=self._stopped.is_set)
+        except Cancelled:
+            return
+        model = bm.model
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.num_workers = 1
         params.linearization_level = 0
         params.random_seed = self.seed + index
-        params.max_deterministic_time = GROUP_DET if parent is None else PROBE_DET
+        params.max_deterministic_time = PROBE_DET if split else GROUP_DET
         params.max_time_in_seconds = max(self._end - time.monotonic(), 0.01)
         with self._lock:
             if self._stopped.is_set():
@@ -162,12 +159,9 @@ class Prober:
             # the members that break in the group's schedule are the likeliest to break alone: probe them first
             breaking = set(_breakers(self.inst, slots))
             members.sort(key=lambda p: p not in breaking)
-        if parent is None and len(group) > 1:  # a breaker may hide in this group: probe its members one by one
+        if not split and len(group) > 1:  # a breaker may hide in this group: probe its members one by one, next
             with self._lock:
-                if status == cp_model.UNKNOWN:
-                    self._queue.extend(((q,), bm) for q in members)
-                else:  # the group has schedules: its members go first
-                    self._queue.extendleft(((q,), bm) for q in reversed(members))
+                self._queue.extendleft(((q,), True) for q in reversed(members))
 
     def _run(self, index: int) -> None:
         while not self._stopped.is_set() and time.monotonic() < self._end - 0.05:

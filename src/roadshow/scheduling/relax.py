@@ -7,13 +7,13 @@ instead of being freed entirely, and the model is solved with CP-SAT's presolve 
 window model in a fraction of a second; with presolve off, as assumption-based cores need, no refutation
 comes within 20 s on `forum-13crafc`).
 
-Group testing: relaxing more participants only adds schedules, so a probe of a group proved infeasible rules
-out every member at once as "the only one with a window that breaks". Candidates are probed in groups of
-`GROUP` (a refutation costs ~0.07 deterministic seconds on the crafted instances); a group neither refuted
-nor solved to the bound is then probed member by member, each on a copy of the group's model with the
-other members held back to back. Every probe minimises the total breaks, so a group probe can also return a
-good schedule (`tic-13crafc`: the optimum, 4). If every candidate is refuted, the window bound rises by two.
-Limits are in CP-SAT deterministic time, so that the probing order does not depend on the machine's load.
+Group testing: relaxing more participants only adds schedules, so a probe of a group proved infeasible rules out
+every member at once as "the only one with a window that breaks". Candidates, most constrained first (fewest
+windows, then most meetings), are probed in groups of `GROUP` (a refutation costs ~0.07 deterministic seconds on
+the crafted instances); a group neither refuted nor solved to the bound is then probed member by member, next, each
+on its own model with only that member relaxed. Every probe minimises the total breaks, so a group probe can also
+return a good schedule (`tic-13crafc`: the optimum, 4). If every candidate is refuted, the window bound rises by
+two. Limits are in CP-SAT deterministic time, so that the probing order does not depend on the machine's load.
 """
 
 from __future__ import annotations

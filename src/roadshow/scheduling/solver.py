@@ -26,6 +26,7 @@ from roadshow.scheduling.initial import Infeasible, initial_schedule
 from roadshow.scheduling.instance import Instance, to_instance
 from roadshow.scheduling.model import build_model, build_window_model
 from roadshow.scheduling.relax import Prober
+from roadshow.scheduling.satsearch import SatSearch
 from roadshow.scheduling.search import Annealer, mask_breaks
 from roadshow.scheduling.validate import validate
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
@@ -258,10 +259,14 @@ def solve(
         name="bounder",
     )
     annealer = Annealer(inst, start, fair_cap=_fair_cap(inst), hint=hint_idx, seed=seed)
-    searches: list[CpSearch | Prober] = [bounder, *window_searches]
+    searches: list[CpSearch | Prober | SatSearch] = [bounder, *window_searches]
+    sat: SatSearch | None = None
     if probe and any(s.status == cp_model.INFEASIBLE for s in window_searches) and not hint_idx:
-        # someone with a window must break: probe which single participant's break makes the window model
-        # feasible (two window tasks for it), on the core the finished window search leaves free
+        # someone with a window must break: a SAT solver asks for a schedule with breaks at the bound (raising
+        # the bound on each UNSAT answer), and the probes look for which single participant's break makes the
+        # window model feasible (two window tasks for it), on the cores the finished window search leaves free
+        sat = SatSearch(inst, windows, target=functools.partial(_bound, lb, bounder), deadline=deadline)
+        searches.append(sat)
         searches.append(
             Prober(
                 inst,
@@ -269,7 +274,7 @@ def solve(
                 target=functools.partial(_bound, lb, bounder),
                 deadline_s=max(deadline - time.monotonic(), 0.01),
                 evaluate=functools.partial(_evaluate, inst),
-                threads=workers,
+                threads=max(1, workers - 1),
                 seed=seed,
             )
         )
@@ -287,6 +292,8 @@ def solve(
     lb = max(lb, bounder.lower_bound)
     if any(s.status == cp_model.INFEASIBLE for s in window_searches):
         lb = max(lb, window_floor + 1)
+    if sat is not None and sat.proves_bound:
+        lb = max(lb, sat.lower_bound)
     if any(isinstance(s, Prober) and s.exhausted for s in searches):
         lb = max(lb, window_floor + 2)  # nobody with a window can be the only one to break
     return _result(problem, inst, best.slots, lb, started, proved=False)

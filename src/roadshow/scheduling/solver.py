@@ -5,9 +5,10 @@ first schedule (small CP-SAT model) -> phase 1: the restricted window model (eve
 back does) searched by CP-SAT in two threads, which settles most instances -> phase 2: simulated annealing
 in this thread, in rounds restarted from the best schedule, while the exact CP-SAT model runs in a
 background thread proving lower bounds (and sometimes finding or proving the optimum) and a window search
-continues; when phase 1 proved the window model infeasible, relaxation probes (`relax.py`) run first in
-place of the exact model. Stops at the time limit, or as soon as the best schedule meets the proven lower bound. Tables
-are numbered per slot at the end (tables are identical).
+continues; when phase 1 proved the window model infeasible, relaxation probes (`relax.py`) and a SAT search
+for a schedule at the lower bound (`satsearch.py`) run first in place of the exact model. Stops at the time
+limit, or as soon as the best schedule meets the proven lower bound. Tables are numbered per slot at the end
+(tables are identical).
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ def solve(
         hint: meeting id -> slot of a previous (published) schedule; the re-solve keeps meetings there
             where that costs no extra breaks. Unknown ids and slots outside a meeting's domain are ignored.
         seed: random seed of the annealer.
-        probe: when the window model is proved infeasible, probe relaxations of it (`relax.Prober`, `workers`
-            threads beside the annealer; the exact model starts when probing ends).
+        probe: when the window model is proved infeasible, probe relaxations of it (`relax.Prober`, `workers - 1`
+            threads beside the annealer; the exact model starts when probing ends) and run the SAT search at the
+            lower bound (`satsearch.SatSearch`, one thread).
 
     Returns:
         The best schedule found, the proven lower bound and the status.

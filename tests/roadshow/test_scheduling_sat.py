@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from roadshow.scheduling import Meeting, Participant, Problem, load_dzn
+from roadshow.scheduling import Meeting, Participant, Problem, load_dzn, satsearch
 from roadshow.scheduling.instance import to_instance
 from roadshow.scheduling.satsearch import SatSearch
 from roadshow.scheduling.windows import participant_windows
@@ -49,8 +49,11 @@ def test_sat_search_meets_the_bound_where_one_participant_must_break() -> None:
     assert search.best is not None and search.best[0] == 1 and search.lower_bound == 0
 
 
-def test_sat_search_raises_the_bound_on_unsat() -> None:
-    # as in test_prober_refutes_a_group_at_once_and_raises_the_bound: optimum 4, window bound 2
+@pytest.mark.parametrize("span", [0, 8])
+def test_sat_search_raises_the_bound_on_unsat(span: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as in test_prober_refutes_a_group_at_once_and_raises_the_bound: optimum 4, window bound 2; with span 0 the
+    # totalizer is extended at every step
+    monkeypatch.setattr(satsearch, "TOTALIZER_SPAN", span)
     people = [Participant(id=f"p{i}") for i in range(1, 7)]
     meetings = [Meeting(id=f"a{i}", participants=["p1", f"p{i}"]) for i in (2, 3, 4)]
     meetings += [Meeting(id=f"l{s}", participants=["p5", "p6"], slot=s) for s in (2, 4)]

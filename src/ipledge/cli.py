@@ -110,6 +110,17 @@ def serve_app() -> Any:
     return create_app(settings)
 
 
+def serve_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory uvicorn picks by itself (``loop="auto"``: uvloop when installed, else asyncio).
+
+    ``uvicorn.run`` and each process of :func:`run_workers` use it; ``ipledge serve`` with one worker runs
+    uvicorn's ``Server.serve()`` in its own loop, so it must ask for the same one.
+    """
+    import uvicorn
+
+    return uvicorn.Config("ipledge.cli:serve_app", log_config=None).get_loop_factory()
+
+
 def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) -> None:
     """Serve the ASGI app ``app`` ("module:attr") from ``workers`` uvicorn processes sharing one socket.
 
@@ -182,7 +193,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         if workers == 1:
-            return asyncio.run(main())
+            # The loop uvicorn itself would run (uvloop when installed): ``asyncio.run`` would give the stock loop.
+            with asyncio.Runner(loop_factory=serve_loop_factory()) as runner:
+                return runner.run(main())
         # uvicorn's process manager needs the main thread (signals), so it runs outside the event loop; the
         # embedded database (if any) stays up until the manager returns, then its handle is released.
         stack = AsyncExitStack()

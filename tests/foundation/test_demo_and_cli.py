@@ -115,3 +115,26 @@ def test_serve_with_embedded_database_and_demo(tmp_path: Path) -> None:
     roles = [line.split()[0] for line in out.splitlines() if "ipk_" in line]
     assert roles == ["operator", "enterprise", "bank", "fund"]
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists(), "embedded PostgreSQL left running"
+
+
+def test_serve_runs_uvicorn_on_the_loop_uvicorn_picks(monkeypatch: Any) -> None:
+    """`ipledge serve` (one process) serves on uvloop, as `uvicorn.run` and the worker processes do."""
+    import argparse
+    import asyncio
+
+    import uvicorn
+    import uvloop
+
+    from ipledge.cli import cmd_serve
+    from ipledge.settings import load_settings
+
+    seen: list[type[asyncio.AbstractEventLoop]] = []
+
+    async def serve(self: uvicorn.Server, sockets: Any = None) -> None:
+        seen.append(type(asyncio.get_running_loop()))
+
+    monkeypatch.setattr(uvicorn.Server, "serve", serve)
+    args = argparse.Namespace(workers=None, demo=False, host="127.0.0.1", port=_free_port())
+    settings = load_settings(database_url="postgresql://nobody@127.0.0.1:1/none")  # never connected to
+    assert cmd_serve(args, settings) == 0
+    assert seen == [uvloop.Loop]

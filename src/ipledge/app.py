@@ -15,7 +15,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.handlers.http_handlers import HTTPRouteHandler
-from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -23,7 +22,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from ipledge import __version__
-from ipledge.auth import ApiKeyMiddleware, KeyCache
+from ipledge.auth import KeyCache, api_key_guard
 from ipledge.db.runtime import open_database
 from ipledge.deps import provide_pool, provide_principal
 from ipledge.errors import EXCEPTION_HANDLERS
@@ -96,7 +95,6 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             finally:
                 await client.aclose()
 
-    auth = DefineMiddleware(ApiKeyMiddleware, exclude=_PUBLIC)
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -107,7 +105,8 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *WEBHOOK_CONTROLLERS,
         ],
         lifespan=[lifespan],
-        middleware=[auth],
+        # Authentication is the first guard of every route (see api_key_guard), not a middleware.
+        guards=[api_key_guard(_PUBLIC)],
         dependencies={
             "pool": Provide(provide_pool, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -9,18 +9,18 @@ carry the role of their organisation. Every handler is guarded by role.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import string
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal
 
 import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from ipledge.errors import Forbidden, Unauthorized
 
@@ -98,23 +98,39 @@ async def lookup_principal(pool: asyncpg.Pool[Any], cache: KeyCache, key: str) -
     return principal
 
 
-class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
-    """Reads ``Authorization: Bearer <key>`` and attaches the principal as ``request.user``."""
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+
+def api_key_guard(exclude: Sequence[str] = ()) -> Guard:
+    """The app-wide first guard: reads ``Authorization: Bearer <key>`` and sets the principal as ``request.user``.
+
+    Handlers marked ``exclude_from_auth=True`` and paths matching one of the ``exclude`` patterns are public.
+    A guard and not a middleware: any route middleware makes Litestar wrap every route in a second exception
+    layer, and its base class builds a connection object and a result object per request. App guards run
+    before the handler's own (role) guards, inside the route's exception handling, so a 401 is a problem
+    document like every other error. OPTIONS is authenticated like any other method (Litestar's
+    authentication middleware skipped it, and the role guards then failed with a 500).
+    """
+    public = re.compile("|".join(exclude)) if exclude else None
+
+    async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        scope = connection.scope
+        if handler.opt.get("exclude_from_auth") or (public is not None and public.search(scope["path"])):
+            return
         # Straight from the ASGI headers (names are lower-case there): building Litestar's Headers costs more.
-        header = next((v.decode("latin-1") for k, v in connection.scope["headers"] if k == b"authorization"), "")
+        header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("缺少 API 密钥：请使用 Authorization: Bearer <key> / missing API key")
-        state = connection.app.state
-        principal = await lookup_principal(state.pool, state.key_cache, token.strip())
+        state = scope["litestar_app"].state
+        principal = await lookup_principal(state.pool, state.key_cache, token)
         if principal is None:
             raise Unauthorized("API 密钥无效或已吊销 / invalid or revoked API key")
-        return AuthenticationResult(user=principal, auth=principal.key_id)
+        scope["user"] = principal
+        scope["auth"] = principal.key_id
 
-
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Coroutine[Any, Any, None]]
+    return authenticate
 
 
 def requires(*roles: Role, allow_pending: bool = False) -> Guard:

@@ -22,6 +22,16 @@ async def test_unauthenticated_requests_get_401_problem(client: Any, headers: di
     assert r.json()["status"] == 401
 
 
+async def test_options_is_authenticated_and_public_paths_are_not(client: Any, world: Any) -> None:
+    # OPTIONS was a 500 (the role guard found no user); it is authenticated like any other method.
+    r = await client.options("/api/v1/valuation/methods/income")
+    assert r.status_code == 401 and r.headers["content-type"].startswith(PROBLEM)
+    r = await client.options("/api/v1/valuation/methods/income", headers=world.enterprise.headers)
+    assert r.status_code == 204 and "POST" in r.headers["allow"]
+    for path in ("/health", "/metrics", "/schema/openapi.json"):
+        assert (await client.get(path)).status_code == 200, path
+
+
 async def test_revoked_key_stops_working(client: Any, world: Any) -> None:
     h = world.bank.headers
     assert (await client.get("/api/v1/chains", headers=h)).status_code == 200

@@ -118,8 +118,9 @@ def access_log(method: str, path: str, status: int, ms: float, request_id: str) 
     text = line.decode() + "\n"
     handler.acquire()
     try:
-        handler.stream.write(text)
-        handler.flush()
+        stream = handler.stream
+        stream.write(text)
+        stream.flush()  # what handler.flush() does, without taking the lock we hold a second time
     except Exception:  # a broken stream must not fail the request; report it the way logging does
         handler.handleError(logging.makeLogRecord({"msg": "access log write failed", "name": "ipledge.access"}))
     finally:

@@ -26,7 +26,7 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-_RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_RID = re.compile(rb"[A-Za-z0-9._-]{1,64}")  # an incoming X-Request-ID is kept when it matches in full
 
 
 # Request ids: a random per-process prefix and a counter (unique, and no urandom call per request).
@@ -54,9 +54,16 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         http_scope = scope
-        incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
-        rid = incoming if _RID.match(incoming) else f"{_RID_PREFIX}{next(_RID_COUNTER):016x}"
-        rid_header = rid.encode("latin-1")
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value
+                break
+        if incoming is not None and _RID.fullmatch(incoming):
+            rid_header, rid = incoming, incoming.decode("ascii")
+        else:
+            rid = f"{_RID_PREFIX}{next(_RID_COUNTER):016x}"
+            rid_header = rid.encode("ascii")
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500

@@ -12,6 +12,8 @@ async def test_request_id_is_echoed_or_made(client: Any) -> None:
     assert r.headers["x-request-id"] == "abc-123"
     r = await client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
     assert r.headers["x-request-id"] != "bad id with spaces" and len(r.headers["x-request-id"]) == 32
+    r = await client.get("/health", headers={"X-Request-ID": b"\xff\xfe-not-utf8"})
+    assert r.status_code == 200 and len(r.headers["x-request-id"]) == 32
 
 
 async def test_metrics_count_requests_by_route(client: Any, world: Any) -> None:

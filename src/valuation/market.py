@@ -105,8 +105,25 @@ def market_values(
         out.neighbours[rows, :kk] = chosen
         out.distances[rows, :kk] = dist
         out.scaled_prices[rows, :kk] = scaled
-        out.value[rows] = np.median(scaled, axis=1)
+        out.value[rows] = _row_medians(scaled)
     return out
+
+
+def _row_medians(x: F64) -> F64:
+    """``np.median(x, axis=1)`` with less overhead for small arrays: the same middle values, the same mean.
+
+    ``np.median`` partitions each row and takes the mean of its one or two middle values; here a full sort
+    puts the same values in the middle (rows with a NaN go to ``np.median`` itself).
+    """
+    k = x.shape[1]
+    if k == 0 or np.isnan(x).any():
+        median: F64 = np.median(x, axis=1)
+        return median
+    ordered = np.sort(x, axis=1)
+    if k % 2:
+        return ordered[:, k // 2]
+    middle: F64 = (ordered[:, k // 2 - 1] + ordered[:, k // 2]) / 2.0
+    return middle
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -116,31 +133,70 @@ class _Model:
     mean: F64
     scale: F64
     nn: Any
+    brute: bool  # kneighbors runs sklearn's ArgKmin reduction on the fitted rows (see query)
 
     def query(self, features: F64) -> tuple[F64, NDArray[np.int64]]:
-        """Distances and pool positions of the nearest comparables of each row of ``features``."""
+        """Distances and pool positions of the nearest comparables of each row of ``features``.
+
+        A small query calls the brute-force reduction ``NearestNeighbors.kneighbors`` itself delegates to,
+        with the same arguments, without its input validation (about two thirds of the call for an
+        assessment's few rows): the query rows are float64, C-ordered and finite by construction.
+        """
         x = (features - self.mean) / self.scale  # what StandardScaler.transform computes, without its checks
         if x.shape[0] > _SMALL_QUERY:
             dist, idx = self.nn.kneighbors(x)
         else:
             with _single_thread():
-                dist, idx = self.nn.kneighbors(x)
+                if self.brute and x.flags.c_contiguous and np.isfinite(x).all():
+                    dist, idx = _ARGKMIN[0].compute(
+                        X=x,
+                        Y=self.nn._fit_X,
+                        k=self.nn.n_neighbors,
+                        metric=self.nn.effective_metric_,
+                        metric_kwargs=self.nn.effective_metric_params_,
+                        strategy="auto",
+                        return_distance=True,
+                    )
+                else:
+                    dist, idx = self.nn.kneighbors(x)
         return dist, idx
 
 
 _SMALL_QUERY = 256
 _MODELS: collections.OrderedDict[bytes, _Model] = collections.OrderedDict()
 _MODELS_MAX = 128
-_THREADS: list[Any] = []
+_THREADS: list[bool] = []  # whether _OneThread.libraries is set
+_ARGKMIN: list[Any] = []  # sklearn's ArgKmin dispatcher, imported with the first fitted model
 
 
-def _single_thread() -> Any:
-    """A context that limits OpenMP to one thread (the controller is built once per process)."""
+class _OneThread:
+    """Limits the OpenMP libraries to one thread inside ``with`` and restores their limits after.
+
+    What ``ThreadpoolController.limit(limits=1, user_api="openmp")`` does, through the library controllers
+    selected once per process (a ``limit`` call selects them again and builds a limiter on every query).
+    """
+
+    __slots__ = ("saved",)
+    libraries: list[Any] = []
+
+    def __enter__(self) -> None:
+        self.saved = [lib.num_threads for lib in self.libraries]
+        for lib in self.libraries:
+            lib.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        for lib, n in zip(self.libraries, self.saved, strict=True):
+            lib.set_num_threads(n)
+
+
+def _single_thread() -> _OneThread:
+    """A context that limits OpenMP to one thread (the libraries are found once per process)."""
     if not _THREADS:
         from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # a scikit-learn dependency
 
-        _THREADS.append(ThreadpoolController())
-    return _THREADS[0].limit(limits=1, user_api="openmp")
+        _OneThread.libraries = ThreadpoolController().select(user_api="openmp").lib_controllers
+        _THREADS.append(True)
+    return _OneThread()
 
 
 def _fitted(pool_features: F64, k: int) -> _Model:
@@ -157,11 +213,24 @@ def _fitted(pool_features: F64, k: int) -> _Model:
 
     scaler = StandardScaler().fit(pool_features)
     mean, scale = np.asarray(scaler.mean_, np.float64), np.asarray(scaler.scale_, np.float64)
-    model = _Model(mean, scale, NearestNeighbors(n_neighbors=k).fit((pool_features - mean) / scale))
+    nn = NearestNeighbors(n_neighbors=k).fit((pool_features - mean) / scale)
+    model = _Model(mean, scale, nn, _uses_argkmin(nn))
     _MODELS[key] = model
     if len(_MODELS) > _MODELS_MAX:
         _MODELS.popitem(last=False)
     return model
+
+
+def _uses_argkmin(nn: Any) -> bool:
+    """Whether ``nn.kneighbors`` of float64 rows is ``ArgKmin.compute`` on its fitted rows (brute force, dense)."""
+    try:
+        from sklearn.metrics._pairwise_distances_reduction import ArgKmin
+    except ImportError:  # a scikit-learn without it: always go through kneighbors
+        return False
+    if not _ARGKMIN:
+        _ARGKMIN.append(ArgKmin)
+    probe = np.zeros((1, nn._fit_X.shape[1]))
+    return bool(nn._fit_method == "brute" and ArgKmin.is_usable_for(probe, nn._fit_X, nn.effective_metric_))
 
 
 class Comparable(msgspec.Struct, frozen=True):

@@ -103,3 +103,56 @@ def test_batch_rows_explain_like_a_single_query():
         assert [c.id for c in batch.comparables] == [c.id for c in single.comparables]
         # the distances agree to rounding (a multi-row query computes them through a matrix product)
         assert [c.distance for c in batch.comparables] == pytest.approx([c.distance for c in single.comparables])
+
+
+@pytest.mark.parametrize("pool_rows", [5, 20, 300])
+def test_small_queries_equal_kneighbors_bit_for_bit(pool_rows):
+    """What a small query gave before: ``kneighbors`` under threadpoolctl's one-thread OpenMP limit.
+
+    (Over 256 pooled rows the reduction splits the pool across threads, which can order tied neighbours
+    differently: the limit matters.)
+    """
+    from threadpoolctl import threadpool_limits
+
+    from valuation.market import _SMALL_QUERY, _fitted
+
+    rng = np.random.default_rng(pool_rows)
+    pool = rng.uniform(20, 90, (pool_rows, N_INDICATORS + 1))
+    pool[pool_rows // 2 :] = pool[: pool_rows - pool_rows // 2]  # duplicate rows: tied distances
+    model = _fitted(pool, min(5, pool_rows))
+    assert model.brute  # the path under test is taken
+    for rows in (1, 3, 24, _SMALL_QUERY):
+        queries = rng.uniform(20, 90, (rows, N_INDICATORS + 1))
+        queries[0] = pool[1]  # a query equal to a pooled row
+        dist, idx = model.query(queries)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            want_dist, want_idx = model.nn.kneighbors((queries - model.mean) / model.scale)
+        assert dist.tobytes() == want_dist.tobytes() and dist.dtype == want_dist.dtype
+        assert idx.tobytes() == want_idx.tobytes() and idx.dtype == want_idx.dtype
+
+
+def test_small_query_with_a_non_finite_row_fails_as_kneighbors_does():
+    from valuation.market import _fitted
+
+    model = _fitted(np.random.default_rng(3).uniform(20, 90, (10, N_INDICATORS + 1)), 5)
+    bad = np.full((1, N_INDICATORS + 1), 50.0)
+    bad[0, 3] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        model.query(bad)
+
+
+def test_row_medians_equal_numpy_median():
+    from valuation.market import _row_medians
+
+    rng = np.random.default_rng(11)
+    for t in range(2000):
+        x = rng.lognormal(14, 2, (int(rng.integers(1, 30)), int(rng.integers(1, 9))))
+        if t % 3 == 0:
+            x = np.round(x, -6)  # ties
+        if t % 7 == 0:
+            x[0, 0] = np.inf
+        if t % 11 == 0:
+            x[-1, -1] = np.nan
+        with np.errstate(invalid="ignore"):
+            want = np.median(x, axis=1)
+        assert _row_medians(x).tobytes() == want.tobytes()

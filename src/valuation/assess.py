@@ -15,10 +15,18 @@ from numpy.typing import NDArray
 from valuation.batch import PatentBatch
 from valuation.codes import CHAIN_CODES, GRADES, INDICATOR_INDEX, INDICATORS, LABELS, PATENT_TYPES
 from valuation.coefficients import CoefficientSet
-from valuation.degree import SOURCES
+from valuation.degree import SOURCES, Source
 from valuation.market import MarketResult, Transactions, market_result, market_value_one
 from valuation.pipeline import BatchValuation, value_batch
-from valuation.pledge import GATES, PledgeAssessment, PledgeEnterprise, PledgePatent, PledgeRequest, assess_pledge
+from valuation.pledge import (
+    GATES,
+    PatentAssessment,
+    PledgeAssessment,
+    PledgeEnterprise,
+    PledgePatent,
+    PledgeRequest,
+    assess_pledge,
+)
 from valuation.reconcile import METHODS
 from valuation.schemas import (
     AssessmentCreate,
@@ -185,37 +193,132 @@ def _market(
     return market_result(v.market, i, sales, tx, c, lang)  # the batch's own neighbours: no second query
 
 
-def _steps(
-    v: BatchValuation, i: int, income: IncomeOut | None, market: MarketResult, c: CoefficientSet, lang: Lang
-) -> list[str]:
-    steps = [say("val.degree", lang, v=f"{v.degrees.V[i]:.2f}", version=c.version)]
+# Indicator keys, dimensions and names by language, in score-column order.
+_INDICATOR_KEYS = tuple(key for key, _, _, _ in INDICATORS)
+_INDICATOR_DIMS = tuple(dim for _, dim, _, _ in INDICATORS)
+_INDICATOR_NAMES: dict[str, tuple[str, ...]] = {
+    "zh": tuple(zh for _, _, zh, _ in INDICATORS),
+    "en": tuple(en for _, _, _, en in INDICATORS),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Neutral:
+    """The language-neutral parts of one offered patent's report, computed once for every language."""
+
+    i: int
+    L: float
+    T: float
+    E: float
+    V: float
+    grade: str
+    confidence: float
+    defaulted: list[str]
+    scores: list[float]  # rounded to 2 decimals, in indicator order
+    sources: list[Source]
+    income: IncomeOut | None
+    cost: float | None
+    value: ValueRange
+    step_params: tuple[dict[str, str], dict[str, str] | None, str | None, dict[str, str] | None]
+
+
+def _neutral(valued: Valued, number: str, c: CoefficientSet) -> _Neutral:
+    i = valued.index[number]
+    v = valued.valuation
+    d, rec = v.degrees, v.reconciled
+    source_codes = d.source[i].tolist()
+    income = _income(v, i)
+    weights = rec.weights[i]
+    weights_used = {m: round(float(w), 6) for m, w in zip(METHODS, weights, strict=True)}
+    degree_step = {"v": f"{d.V[i]:.2f}", "version": c.version}
+    income_step = None
     if income is not None:
-        steps.append(
-            say(
-                "val.income",
-                lang,
-                k=pct(income.royalty_rate),
-                share=f"{income.royalty_share:.4g}",
-                r=pct(income.discount_rate),
-                tax=pct(income.tax_rate),
-                n=f"{income.horizon_years:.2f}",
-                value=num(income.value),
-            )
-        )
+        income_step = {
+            "k": pct(income.royalty_rate),
+            "share": f"{income.royalty_share:.4g}",
+            "r": pct(income.discount_rate),
+            "tax": pct(income.tax_rate),
+            "n": f"{income.horizon_years:.2f}",
+            "value": num(income.value),
+        }
+    cost_step = num(float(v.cost[i])) if np.isfinite(v.cost[i]) else None
+    reconciled_step = None
+    if np.isfinite(rec.base[i]):
+        parts = ", ".join(f"{m} {w:.4g}" for m, w in zip(METHODS, weights, strict=True) if w > 0)
+        reconciled_step = {"weights": parts, "low": num(rec.low[i]), "base": num(rec.base[i]), "high": num(rec.high[i])}
+    return _Neutral(
+        i=i,
+        L=round(float(d.L[i]), 2),
+        T=round(float(d.T[i]), 2),
+        E=round(float(d.E[i]), 2),
+        V=round(float(d.V[i]), 2),
+        grade=GRADES[d.grade[i]],
+        confidence=round(float(d.confidence[i]), 4),
+        defaulted=[key for key, code in zip(_INDICATOR_KEYS, source_codes, strict=True) if code == 2],
+        scores=[round(score, 2) for score in d.scores[i].tolist()],
+        sources=[SOURCES[code] for code in source_codes],
+        income=income,
+        cost=_opt(v.cost[i]),
+        value=ValueRange(_opt(rec.low[i]), _opt(rec.base[i]), _opt(rec.high[i]), weights_used),
+        step_params=(degree_step, income_step, cost_step, reconciled_step),
+    )
+
+
+def _steps(n: _Neutral, market: MarketResult, lang: Lang) -> list[str]:
+    degree_step, income_step, cost_step, reconciled_step = n.step_params
+    steps = [say("val.degree", lang, **degree_step)]
+    if income_step is not None:
+        steps.append(say("val.income", lang, **income_step))
     else:
         steps.append(say("val.no_income", lang))
     steps += market.steps
-    if np.isfinite(v.cost[i]):
-        steps.append(say("val.cost", lang, value=num(float(v.cost[i]))))
-    rec = v.reconciled
-    if np.isfinite(rec.base[i]):
-        parts = ", ".join(f"{m} {w:.4g}" for m, w in zip(METHODS, rec.weights[i], strict=True) if w > 0)
-        steps.append(
-            say(
-                "val.reconciled", lang, weights=parts, low=num(rec.low[i]), base=num(rec.base[i]), high=num(rec.high[i])
-            )
-        )
+    if cost_step is not None:
+        steps.append(say("val.cost", lang, value=cost_step))
+    if reconciled_step is not None:
+        steps.append(say("val.reconciled", lang, **reconciled_step))
     return steps
+
+
+def _patent_report(
+    valued: Valued,
+    number: str,
+    registry: Registry,
+    n: _Neutral,
+    result: PatentAssessment,
+    tx: Transactions | None,
+    as_of: dt.date,
+    c: CoefficientSet,
+    lang: Lang,
+) -> PatentReport:
+    names = _INDICATOR_NAMES["zh" if lang == "zh" else "en"]
+    indicators = [
+        IndicatorOut(*fields)
+        for fields in zip(_INDICATOR_KEYS, _INDICATOR_DIMS, names, n.scores, n.sources, strict=True)
+    ]
+    market = _market(valued, n.i, tx, as_of, c, lang)
+    failed = {r.code: r.message for r in result.reasons}
+    gates = [GateResult(code, code not in failed, failed.get(code)) for code in GATES]
+    return PatentReport(
+        number=number,
+        title=registry.title,
+        patent_type=registry.patent_type,
+        legal_status=registry.legal_status,
+        L=n.L,
+        T=n.T,
+        E=n.E,
+        V=n.V,
+        grade=n.grade,
+        confidence=n.confidence,
+        defaulted=n.defaulted,
+        indicators=indicators,
+        methods=Methods(n.income, market, n.cost),
+        value=n.value,
+        gates=gates,
+        eligible=result.eligible,
+        pledge_rate=result.pledge_rate,
+        collateral_value=round(result.collateral_value, 2),
+        steps=_steps(n, market, lang),
+    )
 
 
 def patent_report(
@@ -230,41 +333,51 @@ def patent_report(
     lang: Lang,
 ) -> PatentReport:
     """Explain one offered patent: value degree, methods, reconciled range, gates and pledge rate."""
-    i = valued.index[number]
-    v = valued.valuation
-    d = v.degrees
-    indicators = [
-        IndicatorOut(key, dim, zh if lang == "zh" else en, round(float(d.scores[i, j]), 2), SOURCES[d.source[i, j]])
-        for j, (key, dim, zh, en) in enumerate(INDICATORS)
-    ]
-    income = _income(v, i)
-    market = _market(valued, i, tx, as_of, c, lang)
-    result = assessment.patents[result_index]
-    failed = {r.code: r.message for r in result.reasons}
-    gates = [GateResult(code, code not in failed, failed.get(code)) for code in GATES]
-    rec = v.reconciled
-    weights_used = {m: round(float(w), 6) for m, w in zip(METHODS, rec.weights[i], strict=True)}
-    return PatentReport(
-        number=number,
-        title=registry.title,
-        patent_type=registry.patent_type,
-        legal_status=registry.legal_status,
-        L=round(float(d.L[i]), 2),
-        T=round(float(d.T[i]), 2),
-        E=round(float(d.E[i]), 2),
-        V=round(float(d.V[i]), 2),
-        grade=GRADES[d.grade[i]],
-        confidence=round(float(d.confidence[i]), 4),
-        defaulted=[key for j, (key, _, _, _) in enumerate(INDICATORS) if d.source[i, j] == 2],
-        indicators=indicators,
-        methods=Methods(income, market, _opt(v.cost[i])),
-        value=ValueRange(_opt(rec.low[i]), _opt(rec.base[i]), _opt(rec.high[i]), weights_used),
-        gates=gates,
-        eligible=result.eligible,
-        pledge_rate=result.pledge_rate,
-        collateral_value=round(result.collateral_value, 2),
-        steps=_steps(v, i, income, market, c, lang),
-    )
+    n = _neutral(valued, number, c)
+    return _patent_report(valued, number, registry, n, assessment.patents[result_index], tx, as_of, c, lang)
+
+
+def build_reports(
+    valued: Valued,
+    data: AssessmentCreate,
+    registry: dict[str, Registry],
+    enterprise: EnterpriseRef,
+    standing: Standing,
+    tx: Transactions | None,
+    as_of: dt.date,
+    coeffs: CoefficientSet,
+    langs: tuple[Lang, ...] = ("zh", "en"),
+) -> dict[Lang, ReportBody]:
+    """The whole report in each language; what no language changes (the numbers) is computed once.
+
+    Each report equals :func:`build_report` in its language (the reports share those parts' objects).
+    """
+    req = pledge_request(valued, data, registry, enterprise.credit_code, enterprise.name, standing)
+    neutral = [_neutral(valued, offer.number, coeffs) for offer in data.patents]
+    reports: dict[Lang, ReportBody] = {}
+    for lang in langs:
+        result = assess_pledge(req, coeffs, lang)
+        patents = [
+            _patent_report(valued, offer.number, registry[offer.number], n, r, tx, as_of, coeffs, lang)
+            for offer, n, r in zip(data.patents, neutral, result.patents, strict=True)
+        ]
+        reports[lang] = ReportBody(
+            lang=lang,
+            as_of=as_of,
+            model_version=result.model_version,
+            coefficient_version=result.coefficient_version,
+            enterprise=enterprise,
+            requested_amount=data.requested_amount,
+            requested_term_years=data.requested_term_years,
+            liquidation_haircut=data.liquidation_haircut,
+            patents=patents,
+            collateral_value=round(result.collateral_value, 2),
+            suggested_loan=result.suggested_loan,
+            suggested_term_months=result.suggested_term_months,
+            flags=result.flags,
+            steps=result.steps,
+        )
+    return reports
 
 
 def build_report(
@@ -279,25 +392,4 @@ def build_report(
     lang: Lang,
 ) -> ReportBody:
     """The whole report in one language."""
-    req = pledge_request(valued, data, registry, enterprise.credit_code, enterprise.name, standing)
-    result = assess_pledge(req, coeffs, lang)
-    patents = [
-        patent_report(valued, offer.number, registry[offer.number], k, result, tx, as_of, coeffs, lang)
-        for k, offer in enumerate(data.patents)
-    ]
-    return ReportBody(
-        lang=lang,
-        as_of=as_of,
-        model_version=result.model_version,
-        coefficient_version=result.coefficient_version,
-        enterprise=enterprise,
-        requested_amount=data.requested_amount,
-        requested_term_years=data.requested_term_years,
-        liquidation_haircut=data.liquidation_haircut,
-        patents=patents,
-        collateral_value=round(result.collateral_value, 2),
-        suggested_loan=result.suggested_loan,
-        suggested_term_months=result.suggested_term_months,
-        flags=result.flags,
-        steps=result.steps,
-    )
+    return build_reports(valued, data, registry, enterprise, standing, tx, as_of, coeffs, (lang,))[lang]

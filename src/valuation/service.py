@@ -17,7 +17,7 @@ from ipledge.errors import Conflict, InvalidInput, NotFound
 from ipledge.registry.pagination import decode_cursor, encode_cursor
 from ipledge.registry.store import audit
 from valuation import store
-from valuation.assess import Registry, Standing, Valued, build_report, value_offered
+from valuation.assess import Registry, Standing, Valued, build_reports, value_offered
 from valuation.codes import CHAIN_CODES
 from valuation.coefficients import CoefficientSet, validate_coefficients
 from valuation.degree import value_degrees
@@ -125,10 +125,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         }
         ref = EnterpriseRef(enterprise["credit_code"].strip(), enterprise["name"])
         standing = Standing(withdrawn, violation)
-        reports = {
-            code: calculate(build_report, valued, data, reg, ref, standing, tx, as_of, coeffs, code)
-            for code in ("zh", "en")
-        }
+        reports = calculate(build_reports, valued, data, reg, ref, standing, tx, as_of, coeffs, ("zh", "en"))
         inputs = _snapshot(enterprise, registry, data)
         body = reports["zh"]
         values = (

@@ -13,16 +13,20 @@ Usage::
     other = load_coefficients(path.read_bytes())
 """
 
+from collections.abc import Callable, Hashable
 from functools import cache
 from importlib import resources
+from typing import Any, TypeVar
 
 import msgspec
+import numpy as np
 
 from valuation.codes import CHAIN_CODES, DIMENSIONS, GRADES, INDICATORS, LABELS, PATENT_TYPES
 from valuation.errors import ValuationInputError
 from valuation.types import Fraction, PositiveRate, Rate, Score, Version, Years
 
 DEFAULT_FILE = "coefficients-2024.1.json"
+T = TypeVar("T")
 _TOLERANCE = 1e-9
 
 
@@ -207,6 +211,27 @@ def load_coefficients(data: bytes | str) -> CoefficientSet:
 def default_coefficients() -> CoefficientSet:
     """The coefficient set shipped with the package (provisional, version ``2024.1``)."""
     return load_coefficients(resources.files("valuation.data").joinpath(DEFAULT_FILE).read_bytes())
+
+
+# Arrays derived from a coefficient set (lookup tables), by set identity and key. A set is never changed once
+# built (the service decodes each stored version once per process), and the entry keeps the set itself, so
+# an id is never reused for another set while its entry exists.
+_DERIVED: dict[tuple[int, Hashable], tuple[CoefficientSet, Any]] = {}
+
+
+def derived(coeffs: CoefficientSet, key: Hashable, build: Callable[[], T]) -> T:
+    """``build()`` for this set and ``key``, computed once per set (NumPy results are made read-only)."""
+    hit = _DERIVED.get((id(coeffs), key))
+    if hit is not None and hit[0] is coeffs:
+        value: T = hit[1]
+        return value
+    value = build()
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    if len(_DERIVED) > 4096:
+        _DERIVED.clear()
+    _DERIVED[(id(coeffs), key)] = (coeffs, value)
+    return value
 
 
 def _require(ok: bool, field: str, message: str) -> None:

@@ -10,6 +10,7 @@ import math
 import msgspec
 import numpy as np
 
+from valuation.arrays import nan_to_num
 from valuation.batch import F64
 from valuation.errors import ValuationInputError
 from valuation.text import num, say
@@ -101,7 +102,7 @@ def cost_values(rd_cost: F64, cost_index: F64, fees: F64, age: F64, remaining_li
     Returns:
         Cost value per patent.
     """
-    replacement = rd_cost * np.nan_to_num(cost_index, nan=1.0) + np.nan_to_num(fees)
+    replacement = rd_cost * nan_to_num(cost_index, nan=1.0) + nan_to_num(fees)
     life = age + np.maximum(remaining_life, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         newness = np.where(life > 0, 1.0 - age / life, np.nan)

@@ -10,17 +10,23 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from valuation.arrays import clip, nan_to_num
 from valuation.batch import F64, I8, PatentBatch
 from valuation.codes import CHAIN_CODES, LABELS, PATENT_TYPES
-from valuation.coefficients import CoefficientSet, LinearRule, StepRule
+from valuation.coefficients import CoefficientSet, LinearRule, StepRule, derived
 
 Rule = Callable[[PatentBatch, CoefficientSet], F64]
 
 
+def lookup_table(scores: dict[str, float], kind: str) -> F64:
+    """The score of each code of ``kind``: NaN for code 0 (unknown), then the labels' scores."""
+    return np.array([np.nan] + [scores[label] for label in LABELS[kind]])
+
+
 def lookup(codes: I8, scores: dict[str, float], kind: str) -> F64:
     """Score categorical codes through the label -> score table of the coefficient set (0 -> NaN)."""
-    table = np.array([np.nan] + [scores[label] for label in LABELS[kind]])
-    return table[codes]
+    table: F64 = lookup_table(scores, kind)[codes]
+    return table
 
 
 def linear(x: F64, rule: LinearRule) -> F64:
@@ -30,12 +36,18 @@ def linear(x: F64, rule: LinearRule) -> F64:
 
 def stepped(count: F64, rule: StepRule) -> F64:
     """``base + step x (count - start)`` clipped to 0..100 (NaN stays NaN)."""
-    return np.clip(rule.base + rule.step * (count - rule.start), 0.0, 100.0)
+    return clip(rule.base + rule.step * (count - rule.start), 0.0, 100.0)
+
+
+def _table(c: CoefficientSet, name: str, kind: str) -> F64:
+    """The :func:`lookup` table of scores ``name`` over the labels of ``kind`` (built once per set)."""
+    return derived(c, ("lookup", name, kind), lambda: lookup_table(c.categorical[name], kind))
 
 
 def _categorical(kind: str, name: str | None = None) -> Rule:
     def rule(b: PatentBatch, c: CoefficientSet) -> F64:
-        return lookup(b.cat(kind), c.categorical[name or kind], kind)
+        scores: F64 = _table(c, name or kind, kind)[b.cat(kind)]
+        return scores
 
     return rule
 
@@ -48,14 +60,15 @@ def validity(b: PatentBatch, c: CoefficientSet) -> F64:
     """Legal status; a granted patent whose term has run out counts as lapsed."""
     status = b.cat("legal_status")
     expired = (status == 1) & (b.col("remaining_term_years") <= 0)
-    return lookup(np.where(expired, np.int8(3), status), c.categorical["validity"], "legal_status")
+    scores: F64 = _table(c, "validity", "legal_status")[np.where(expired, np.int8(3), status)]
+    return scores
 
 
 def family(b: PatentBatch, c: CoefficientSet) -> F64:
     """40 + 15 per major office (US, EP, JP, KR) + 8 per other office, capped; one count known suffices."""
     major, other = b.col("family_major"), b.col("family_other")
     r = c.rules.family
-    score = r.base + r.per_major_office * np.nan_to_num(major) + r.per_other_office * np.nan_to_num(other)
+    score = r.base + r.per_major_office * nan_to_num(major) + r.per_other_office * nan_to_num(other)
     return np.where(np.isnan(major) & np.isnan(other), np.nan, np.minimum(score, r.cap))
 
 
@@ -68,7 +81,7 @@ def claim_set(b: PatentBatch, c: CoefficientSet) -> F64:
     """Points for the number of claims, of independent claims, and for dependent claims layered under them."""
     r = c.rules.claim_set
     count = b.col("claim_count")
-    independent = np.minimum(np.nan_to_num(b.col("independent_claims"), nan=1.0), count)
+    independent = np.minimum(nan_to_num(b.col("independent_claims"), nan=1.0), count)
     layered = (independent >= 1) & (count > independent)
     score = (
         r.base
@@ -81,7 +94,7 @@ def claim_set(b: PatentBatch, c: CoefficientSet) -> F64:
 
 def originality(b: PatentBatch, c: CoefficientSet) -> F64:
     """Declared pioneering/improvement; else an index that falls as the patent cites more prior art."""
-    declared = lookup(b.cat("originality"), c.categorical["originality"], "originality")
+    declared = _table(c, "originality", "originality")[b.cat("originality")]
     from_citations = linear(b.col("backward_citations"), c.rules.originality_from_backward_citations)
     return np.where(np.isnan(declared), from_citations, declared)
 
@@ -92,16 +105,19 @@ def citations(b: PatentBatch, c: CoefficientSet) -> F64:
     A precomputed ``citation_percentile`` (the cohort over the whole database) is used when given.
     """
     cited = b.col("forward_citations")
+    given = b.col("citation_percentile")
+    from_batch = np.isnan(given) | np.isnan(cited)
+    if not from_batch.any():  # every patent has its percentile over the database: the batch's ranks go unused
+        return given.copy()
     rule = c.rules.citations
     log_score = np.minimum(100.0, 100.0 * np.log1p(cited) / np.log1p(rule.log_full_count))
     year = b.col("filing_year")
     known = ~np.isnan(cited) & ~np.isnan(year) & (b.ipc_section > 0)
-    cohort = np.where(known, np.nan_to_num(year).astype(np.int64) * 16 + b.ipc_section, -1)
-    pct, size = cohort_percentile(cohort, np.rint(np.nan_to_num(cited)).astype(np.int64))
+    cohort = np.where(known, nan_to_num(year).astype(np.int64) * 16 + b.ipc_section, -1)
+    pct, size = cohort_percentile(cohort, np.rint(nan_to_num(cited)).astype(np.int64))
     in_batch = np.where(known & (size >= rule.min_cohort), pct, log_score)
     # A percentile over the whole database (precomputed by the service) wins over the batch's own cohorts.
-    given = b.col("citation_percentile")
-    return np.where(np.isnan(given) | np.isnan(cited), in_batch, given)
+    return np.where(from_batch, in_batch, given)
 
 
 _VALUE_BITS = 31  # counts up to 2^31 - 1 share one int64 sort key with the cohort
@@ -151,8 +167,8 @@ def economic_life(b: PatentBatch, c: CoefficientSet) -> F64:
     """min(economic life, legal term left) against a reference life for the patent's type."""
     years = np.fmin(b.col("economic_life_years"), b.col("remaining_term_years"))
     refs = c.rules.economic_life_reference_years
-    reference = np.array([np.nan] + [refs[t] for t in PATENT_TYPES])[b.patent_type]
-    score: F64 = np.clip(100.0 * years / reference, 0.0, 100.0)
+    reference = derived(c, "life_reference", lambda: np.array([np.nan] + [refs[t] for t in PATENT_TYPES]))
+    score: F64 = clip(100.0 * years / reference[b.patent_type], 0.0, 100.0)
     return score
 
 
@@ -165,23 +181,30 @@ def sales(b: PatentBatch, c: CoefficientSet) -> F64:
     """50 at the chain's median sales, plus or minus points per tenfold, clipped to 0..100."""
     ratio = (b.col("sales") + 1.0) / (b.col("chain_median_sales") + 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.clip(50.0 + c.rules.sales.points_per_decade * np.log10(ratio), 0.0, 100.0)
+        return clip(50.0 + c.rules.sales.points_per_decade * np.log10(ratio), 0.0, 100.0)
 
 
 def market_share(b: PatentBatch, c: CoefficientSet) -> F64:
     """Banded market share (bounds are lower bounds of the next band)."""
     share = b.col("market_share")
     rule = c.rules.market_share
-    scores = np.asarray(rule.scores)[np.searchsorted(rule.bounds, np.nan_to_num(share), side="right")]
+    bounds = derived(c, "share_bounds", lambda: np.asarray(rule.bounds))
+    table = derived(c, "share_scores", lambda: np.asarray(rule.scores))
+    scores = table[np.searchsorted(bounds, nan_to_num(share), side="right")]
     return np.where(np.isnan(share), np.nan, scores)
 
 
 def policy_fit(b: PatentBatch, c: CoefficientSet) -> F64:
     """Declared fit; else whether the patent's chain is on the strategic / 专利密集型产业 list."""
-    declared = lookup(b.cat("policy_fit"), c.categorical["policy_fit"], "policy_fit")
-    by_chain = [c.categorical["policy_fit"][c.policy_fit_by_chain[code]] for code in CHAIN_CODES]
-    from_chain = np.array([*by_chain, np.nan])[b.chain]  # chain -1 picks the trailing NaN
+    declared = _table(c, "policy_fit", "policy_fit")[b.cat("policy_fit")]
+    from_chain = derived(c, "policy_by_chain", lambda: _policy_by_chain(c))[b.chain]
     return np.where(np.isnan(declared), from_chain, declared)
+
+
+def _policy_by_chain(c: CoefficientSet) -> F64:
+    """Policy-fit score per chain index, then NaN (chain -1 picks the trailing NaN)."""
+    by_chain = [c.categorical["policy_fit"][c.policy_fit_by_chain[code]] for code in CHAIN_CODES]
+    return np.array([*by_chain, np.nan])
 
 
 RULES: dict[str, Rule] = {

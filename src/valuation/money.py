@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import NDArray
 
+from valuation.arrays import nan_to_num
 from valuation.batch import F64, PatentBatch
 from valuation.codes import CHAIN_CODES, DIMENSIONS
 from valuation.coefficients import CoefficientSet
@@ -145,7 +146,7 @@ def income_scenarios(
     band_k = low + (high - low) * product_mean(batch.product, degrees.V) / 100.0
     share = split_product_royalty(batch.product, degrees.V)
     sales = batch.col("sales")
-    growth = np.nan_to_num(batch.col("sales_growth"))
+    growth = nan_to_num(batch.col("sales_growth"))
     rate = discount_rates(degrees, coeffs)
     tax = np.where(batch.high_tech, coeffs.tax.high_tech, coeffs.tax.standard)
     horizon = np.maximum(np.fmin(batch.col("economic_life_years"), batch.col("remaining_term_years")), 0.0)

@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 
+from valuation.arrays import nan_to_num
 from valuation.batch import F64
 from valuation.coefficients import CoefficientSet
 
@@ -67,10 +68,10 @@ def reconcile(
     """
     weights = method_weights(income_base, market, cost, coeffs)
     none = weights.sum(axis=1) == 0
-    fixed = weights[:, 1] * np.nan_to_num(market) + weights[:, 2] * np.nan_to_num(cost)
+    fixed = weights[:, 1] * nan_to_num(market) + weights[:, 2] * nan_to_num(cost)
 
     def combine(income: F64) -> F64:
-        value: F64 = np.where(none, np.nan, weights[:, 0] * np.nan_to_num(income) + fixed)
+        value: F64 = np.where(none, np.nan, weights[:, 0] * nan_to_num(income) + fixed)
         return value
 
     low, base, high = combine(income_low), combine(income_base), combine(income_high)

@@ -131,7 +131,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         values = (
             enterprise["id"], actor.organisation_id, actor.key_id, as_of, body.model_version,
             body.coefficient_version, len(numbers), data.requested_amount, body.collateral_value,
-            body.suggested_loan, body.suggested_term_months, inputs, reports,  # the jsonb codec encodes Structs
+            body.suggested_loan, body.suggested_term_months, inputs, reports["zh"], reports["en"],  # json codec
         )  # fmt: skip
         audit_detail = ({"enterprise": ref.credit_code}, request_id_var.get())
         new_id, created_at = await store.insert_assessment(conn, values, audit_detail)

@@ -373,14 +373,18 @@ _SUMMARY = (
 async def insert_assessment(
     conn: Conn, values: tuple[Any, ...], audit: tuple[Any, ...]
 ) -> tuple[uuid.UUID, dt.datetime]:
-    """Insert the report and its audit row in one statement (atomic without a transaction block)."""
+    """Insert the report and its audit row in one statement (atomic without a transaction block).
+
+    ``values`` end with the inputs and the zh and en reports (json columns: stored as encoded, not parsed
+    into jsonb; migration 0009).
+    """
     row = await conn.fetchrow(
         "WITH a AS (INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
         " coefficient_version, patent_count, requested_amount, collateral_value, suggested_loan,"
-        " suggested_term_months, inputs, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        " RETURNING id, created_at),"
+        " suggested_term_months, inputs, report_zh, report_en)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_at),"
         " l AS (INSERT INTO audit_log (actor_org, actor_key, action, subject_type, subject_id, detail, request_id)"
-        " SELECT $2, $3, 'assessment.created', 'assessment', a.id::text, $14, $15 FROM a)"
+        " SELECT $2, $3, 'assessment.created', 'assessment', a.id::text, $15, $16 FROM a)"
         " SELECT id, created_at FROM a",
         *values,
         *audit,
@@ -390,9 +394,11 @@ async def insert_assessment(
 
 
 async def get_assessment(conn: Conn, assessment_id: uuid.UUID, lang: str) -> Any:
+    """The row with the report of ``lang`` as JSON text (the per-language column, else a row's older jsonb)."""
     return await conn.fetchrow(
         "SELECT a.id, a.enterprise_id, a.created_by_org, a.created_at, a.inputs::text AS inputs,"
-        " (a.report -> $2::text)::text AS report FROM assessments a WHERE a.id = $1",
+        " coalesce((CASE $2::text WHEN 'zh' THEN a.report_zh WHEN 'en' THEN a.report_en END)::text,"
+        " (a.report -> $2::text)::text) AS report FROM assessments a WHERE a.id = $1",
         assessment_id,
         lang,
     )

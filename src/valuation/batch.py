@@ -89,9 +89,10 @@ class PatentBatch:
             raise ValuationInputError("batch", "every column needs one row per patent")
         if n and not ((self.patent_type >= 1) & (self.patent_type <= 3)).all():
             raise ValuationInputError("patent_type", "codes must be 1, 2 or 3")
-        for kind, codes in self.categorical.items():
-            if n and (codes.min() < 0 or codes.max() > len(LABELS[kind])):
-                raise ValuationInputError(kind, f"codes must be 0..{len(LABELS[kind])}")
+        if n and not _categorical_in_range(self.categorical):
+            for kind, codes in self.categorical.items():  # the first offending kind, in the dict's order
+                if codes.min() < 0 or codes.max() > len(LABELS[kind]):
+                    raise ValuationInputError(kind, f"codes must be 0..{len(LABELS[kind])}")
         if n and (self.declared.min() < 0 or self.declared.max() > 5):
             raise ValuationInputError("declared", "declarations must be 0 (none) or 1..5")
         if n and (self.chain.min() < -1 or self.chain.max() >= len(CHAIN_CODES)):
@@ -125,6 +126,15 @@ class PatentBatch:
         return self.categorical[kind]
 
 
+_CATEGORICAL_MAX = np.array([len(LABELS[kind]) for kind in CATEGORICAL_COLUMNS], np.int64)
+
+
+def _categorical_in_range(categorical: dict[str, I8]) -> bool:
+    """Whether every categorical code is within 0..its number of labels (all columns checked at once)."""
+    codes = np.stack([categorical[kind] for kind in CATEGORICAL_COLUMNS])
+    return bool((codes.min(axis=1) >= 0).all() and (codes.max(axis=1) <= _CATEGORICAL_MAX).all())
+
+
 def empty_batch(n: int, patent_type: int = 1) -> PatentBatch:
     """A batch of ``n`` patents of one type with every fact unknown (for tests and benches).
 
@@ -135,14 +145,17 @@ def empty_batch(n: int, patent_type: int = 1) -> PatentBatch:
     Returns:
         A batch whose columns can be filled in place.
     """
+    # One block per column type, each column a contiguous row of it (a few allocations instead of ~40).
+    codes = np.zeros((len(CATEGORICAL_COLUMNS) + 1, n), np.int8)
+    numbers = np.full((len(NUMERIC_COLUMNS), n), np.nan)
     return PatentBatch(
         patent_type=np.full(n, patent_type, np.int8),
-        ipc_section=np.zeros(n, np.int8),
+        ipc_section=codes[-1],
         chain=np.full(n, -1, np.int16),
         high_tech=np.zeros(n, np.bool_),
         product=np.full(n, -1, np.int64),
-        categorical={kind: np.zeros(n, np.int8) for kind in CATEGORICAL_COLUMNS},
-        numeric={name: np.full(n, np.nan) for name in NUMERIC_COLUMNS},
+        categorical=dict(zip(CATEGORICAL_COLUMNS, codes, strict=False)),
+        numeric=dict(zip(NUMERIC_COLUMNS, numbers, strict=True)),
         declared=np.zeros((n, N_INDICATORS), np.int8, order="F"),  # column-major: one indicator is contiguous
     )
 

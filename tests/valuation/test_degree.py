@@ -120,3 +120,19 @@ def test_scores_bounded_and_confidence_in_unit_interval(seed):
     assert ((d.scores >= 0) & (d.scores <= 100)).all()
     assert ((d.V >= 0) & (d.V <= 100)).all()
     assert ((d.confidence >= 0) & (d.confidence <= 1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize("kind", ["legal_status", "maturity", "litigation"])
+@pytest.mark.parametrize("code", [-1, 99])
+def test_batch_rejects_a_categorical_code_out_of_range_naming_its_kind(kind, code):
+    import dataclasses
+
+    from valuation.batch import empty_batch
+    from valuation.codes import LABELS
+
+    batch = empty_batch(5)
+    codes = batch.categorical[kind].copy()
+    codes[3] = code
+    with pytest.raises(ValuationInputError) as err:
+        dataclasses.replace(batch, categorical={**batch.categorical, kind: codes})
+    assert err.value.field == kind and f"0..{len(LABELS[kind])}" in err.value.message

@@ -127,12 +127,18 @@ class PatentBatch:
 
 
 _CATEGORICAL_MAX = np.array([len(LABELS[kind]) for kind in CATEGORICAL_COLUMNS], np.int64)
+assert _CATEGORICAL_MAX.max() < 128  # see _categorical_in_range
 
 
 def _categorical_in_range(categorical: dict[str, I8]) -> bool:
     """Whether every categorical code is within 0..its number of labels (all columns checked at once)."""
-    codes = np.stack([categorical[kind] for kind in CATEGORICAL_COLUMNS])
-    return bool((codes.min(axis=1) >= 0).all() and (codes.max(axis=1) <= _CATEGORICAL_MAX).all())
+    columns = [categorical[kind] for kind in CATEGORICAL_COLUMNS]
+    if all(c.dtype == np.int8 for c in columns):
+        # As unsigned bytes the negative codes become 128..255, above every label count: one compare.
+        codes = np.concatenate(columns).view(np.uint8).reshape(len(columns), -1)
+        return not (codes > _CATEGORICAL_MAX[:, None]).any()
+    stacked = np.stack(columns)
+    return bool((stacked.min(axis=1) >= 0).all() and (stacked.max(axis=1) <= _CATEGORICAL_MAX).all())
 
 
 def empty_batch(n: int, patent_type: int = 1) -> PatentBatch:

@@ -253,19 +253,21 @@ def split_joined(joined: NDArray[np.void]) -> tuple[NDArray[np.void], NDArray[np
 
     with_events = joined[joined["has_events"].astype(bool)]
     events = np.zeros(with_events.shape[0], row_dtype(EVENT_FIELDS))
-    events["number"] = with_events["number"]
-    for name in _EVENT_COLUMNS:
-        events[name] = with_events[f"ev_{name}"]
+    # Structured arrays assign field by position: one copy of the listed fields instead of one per field.
+    events[_EVENT_TARGET] = with_events[_EVENT_SOURCE]
     events = events[np.argsort(events["number"], kind="stable")]
     owned = joined[joined["has_enterprise"].astype(bool)]
     _, first = np.unique(_keys(owned["owner"]), return_index=True)
     owned = owned[np.sort(first)]
     enterprises = np.zeros(owned.shape[0], row_dtype(ENTERPRISE_FIELDS))
-    enterprises["owner"] = owned["owner"]
-    enterprises["chain"] = owned["en_chain"]
-    enterprises["high_tech"] = owned["en_high_tech"]
-    enterprises["sales"] = owned["en_sales"]
+    enterprises[_ENTERPRISE_TARGET] = owned[_ENTERPRISE_SOURCE]
     return joined, events, enterprises
+
+
+_EVENT_TARGET = ["number", *_EVENT_COLUMNS]
+_EVENT_SOURCE = ["number", *(f"ev_{name}" for name in _EVENT_COLUMNS)]
+_ENTERPRISE_TARGET = ["owner", "chain", "high_tech", "sales"]
+_ENTERPRISE_SOURCE = ["owner", "en_chain", "en_high_tech", "en_sales"]
 
 
 MEDIANS_SQL = """
@@ -340,10 +342,15 @@ def owner_groups(owner: NDArray[np.void]) -> NDArray[np.int64]:
 # --- assembly ----------------------------------------------------------------------------------------
 
 
-def owner_products(owner: NDArray[np.void], sales: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Product id per patent: patents of one owner with sales share one product; the others -1."""
+def owner_products(
+    owner: NDArray[np.void], sales: NDArray[np.float64], groups: NDArray[np.int64] | None = None
+) -> NDArray[np.int64]:
+    """Product id per patent: patents of one owner with sales share one product; the others -1.
+
+    ``groups`` is :func:`owner_groups` of ``owner`` when the caller has it already.
+    """
     shared = ~np.isnan(sales) & (owner != np.void(bytes(16)))
-    product: NDArray[np.int64] = np.where(shared, owner_groups(owner), -1)
+    product: NDArray[np.int64] = np.where(shared, owner_groups(owner) if groups is None else groups, -1)
     return product
 
 
@@ -366,18 +373,21 @@ def ipc_counts(rows: NDArray[np.void]) -> tuple[NDArray[np.float64], NDArray[np.
     return subclasses, sections
 
 
-def related_patents(owner: NDArray[np.void], ipc1: NDArray[np.bytes_]) -> NDArray[np.float64]:
+def related_patents(
+    owner: NDArray[np.void], ipc1: NDArray[np.bytes_], groups: NDArray[np.int64] | None = None
+) -> NDArray[np.float64]:
     """Other patents of the same owner in the same subclass (first code), among the rows given.
 
     Rows come whole per owner (the batch cuts chunks at owner boundaries; an assessment reads all of
     the enterprise's patents), so this equals the count over the database. NaN without owner or code.
+    ``groups`` is :func:`owner_groups` of ``owner`` when the caller has it already.
     """
     n = owner.shape[0]
     out = np.full(n, np.nan)
     known = (owner != np.void(bytes(16))) & (ipc1 != b"") & (ipc1 != b"    ")
     if known.any():
         code = np.ascontiguousarray(ipc1.astype("S4")).view(">u4").astype(np.int64)
-        key = (owner_groups(owner) << 32) | code
+        key = ((owner_groups(owner) if groups is None else groups) << 32) | code
         _, group, counts = np.unique(key[known], return_inverse=True, return_counts=True)
         out[known] = counts[group.ravel()] - 1
     return out
@@ -450,9 +460,10 @@ def rows_to_batch(
     subclasses, sections = ipc_counts(rows)
     b.numeric["ipc_subclasses"][:] = subclasses
     b.numeric["ipc_sections"][:] = sections
-    b.numeric["related_patents"][:] = related_patents(rows["owner"], rows["ipc1"])
+    groups = owner_groups(rows["owner"])
+    b.numeric["related_patents"][:] = related_patents(rows["owner"], rows["ipc1"], groups)
     _enterprise_facts(rows, side, b)
-    b.product[:] = owner_products(rows["owner"], b.numeric["sales"])
+    b.product[:] = owner_products(rows["owner"], b.numeric["sales"], groups)
     gates = _events(rows, side, b)
     h = side.histogram
     cohort = cohort_key(year, section.astype(np.int64))

@@ -123,16 +123,18 @@ def test_scores_bounded_and_confidence_in_unit_interval(seed):
 
 
 @pytest.mark.parametrize("kind", ["legal_status", "maturity", "litigation"])
-@pytest.mark.parametrize("code", [-1, 99])
-def test_batch_rejects_a_categorical_code_out_of_range_naming_its_kind(kind, code):
+@pytest.mark.parametrize("code", [-1, -128, 99])
+@pytest.mark.parametrize("dtype", ["int8", "int64"])
+def test_batch_rejects_a_categorical_code_out_of_range_naming_its_kind(kind, code, dtype):
     import dataclasses
 
     from valuation.batch import empty_batch
     from valuation.codes import LABELS
 
     batch = empty_batch(5)
-    codes = batch.categorical[kind].copy()
+    codes = batch.categorical[kind].astype(dtype)
     codes[3] = code
+    dataclasses.replace(batch, categorical={**batch.categorical, kind: codes * 0})  # in range: accepted
     with pytest.raises(ValuationInputError) as err:
         dataclasses.replace(batch, categorical={**batch.categorical, kind: codes})
     assert err.value.field == kind and f"0..{len(LABELS[kind])}" in err.value.message

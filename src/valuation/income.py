@@ -213,6 +213,13 @@ def _cut(stream: list[float], req: IncomeRequest, lang: Lang) -> tuple[list[floa
     return cut, [say("horizon", lang, life=life, legal=legal, n=f"{horizon:g}", frac=f"{fraction:.4g}")]
 
 
+def _fill(template: str, **parts: str) -> str:
+    """``template`` with the named placeholders replaced by fixed text (braces in it kept literal)."""
+    for name, text in parts.items():
+        template = template.replace("{" + name + "}", text.replace("{", "{{").replace("}", "}}"))
+    return template
+
+
 def income_value(req: IncomeRequest, lang: Lang = "zh") -> IncomeResult:
     """Value a patent's income stream by the requested method.
 
@@ -231,32 +238,28 @@ def income_value(req: IncomeRequest, lang: Lang = "zh") -> IncomeResult:
     base, cut_steps = _cut(stream, req, lang)
     steps += cut_steps
     tax, r = req.tax_rate, req.discount_rate
-    steps.append(say("tax.after", lang, tax=pct(tax)) if tax > 0 else say("tax.pre", lang))
-    # One line per year from the same template; the parts that do not change from year to year are formatted once.
-    line = MESSAGES["flow"][0 if lang == "zh" else 1].format
-    share_text, r_text = f"{share:.6g}", f"{r:g}"
-    tax_part = f" x (1 - {pct(tax)})" if tax > 0 else ""
+    tax_text = pct(tax)
+    steps.append(say("tax.after", lang, tax=tax_text) if tax > 0 else say("tax.pre", lang))
+    # One line per year from the same template: the parts that do not change from year to year are put into the
+    # template once, and a base amount (with its cash flow) is formatted again only when it changes.
+    line = _fill(
+        MESSAGES["flow"][0 if lang == "zh" else 1],
+        share=f"{share:.6g}",
+        tax_part=f" x (1 - {tax_text})" if tax > 0 else "",
+        r=f"{r:g}",
+    ).format
     kept = 1 - tax
     flows, factors = [], []
-    last_amount, base_text = math.nan, ""
+    last_amount, base_text, cf_text = math.nan, "", ""
     for t, amount in enumerate(base, start=1):
         cf, df = amount * share * kept, (1 + r) ** -t
         flows.append(cf)
         factors.append(df)
         if amount != last_amount:
-            last_amount, base_text = amount, f"{amount:,.2f}"
-        steps.append(
-            line(
-                t=t,
-                base=base_text,
-                share=share_text,
-                tax_part=tax_part,
-                cf=f"{cf:,.4f}",
-                r=r_text,
-                df=f"{df:.6f}",
-                pv=f"{cf * df:,.4f}",
-            )
-        )
+            last_amount, base_text, cf_text = amount, f"{amount:,.2f}", f"{cf:,.4f}"
+        elif not amount:  # 0.0 == -0.0: the base text is reused (as it always was), the cash flow keeps its sign
+            cf_text = f"{cf:,.4f}"
+        steps.append(line(t=t, base=base_text, cf=cf_text, df=f"{df:.6f}", pv=f"{cf * df:,.4f}"))
     value = math.fsum(cf * df for cf, df in zip(flows, factors, strict=True))
     steps += [say("exact", lang), say("total", lang, value=num(value))]
     basis: Literal["pre_tax", "after_tax"] = "after_tax" if tax > 0 else "pre_tax"

@@ -7,11 +7,14 @@ slower on the batch command's large arrays.
 """
 
 import importlib
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from valuation.batch import F64
+
+N = TypeVar("N", bound=np.generic)
 
 try:  # the ufunc np.clip ends in for two given bounds (numpy/_core/_methods.py: _clip)
     _clip_ufunc: Any = getattr(importlib.import_module("numpy._core.umath"), "clip", np.clip)
@@ -28,7 +31,11 @@ def nan_to_num(x: F64, nan: float = 0.0) -> F64:
     return filled
 
 
-def clip(x: F64, low: float, high: float) -> F64:
-    """``np.clip(x, low, high)`` with both bounds given (the same ufunc, without the dispatch around it)."""
-    clipped: F64 = _clip_ufunc(x, low, high)
+def clip(x: NDArray[N], low: float, high: float) -> NDArray[N]:
+    """``np.clip(x, low, high)`` with both bounds given (the same ufunc, without the dispatch around it).
+
+    For an integer array the bounds must lie inside its type's range (``np.clip`` drops a bound at or past
+    the type's limit; here it would be cast).
+    """
+    clipped: NDArray[N] = _clip_ufunc(x, low, high)
     return clipped

@@ -151,19 +151,27 @@ def empty_batch(n: int, patent_type: int = 1) -> PatentBatch:
     Returns:
         A batch whose columns can be filled in place.
     """
+    if n and patent_type not in (1, 2, 3):
+        raise ValuationInputError("patent_type", "codes must be 1, 2 or 3")
     # One block per column type, each column a contiguous row of it (a few allocations instead of ~40).
     codes = np.zeros((len(CATEGORICAL_COLUMNS) + 1, n), np.int8)
     numbers = np.full((len(NUMERIC_COLUMNS), n), np.nan)
-    return PatentBatch(
-        patent_type=np.full(n, patent_type, np.int8),
-        ipc_section=codes[-1],
-        chain=np.full(n, -1, np.int16),
-        high_tech=np.zeros(n, np.bool_),
-        product=np.full(n, -1, np.int64),
-        categorical=dict(zip(CATEGORICAL_COLUMNS, codes, strict=False)),
-        numeric=dict(zip(NUMERIC_COLUMNS, numbers, strict=True)),
-        declared=np.zeros((n, N_INDICATORS), np.int8, order="F"),  # column-major: one indicator is contiguous
-    )
+    columns = {
+        "patent_type": np.full(n, patent_type, np.int8),
+        "ipc_section": codes[-1],
+        "chain": np.full(n, -1, np.int16),
+        "high_tech": np.zeros(n, np.bool_),
+        "product": np.full(n, -1, np.int64),
+        "categorical": dict(zip(CATEGORICAL_COLUMNS, codes, strict=False)),
+        "numeric": dict(zip(NUMERIC_COLUMNS, numbers, strict=True)),
+        "declared": np.zeros((n, N_INDICATORS), np.int8, order="F"),  # column-major: one indicator is contiguous
+    }
+    # Every column has n rows and codes 0 (unknown) or -1 (chain, product): what __post_init__ checks holds by
+    # construction, so the batch is built without running it (its checks cost more than the allocations).
+    batch = object.__new__(PatentBatch)
+    for name, value in columns.items():
+        object.__setattr__(batch, name, value)
+    return batch
 
 
 class PatentFacts(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -11,6 +11,7 @@ itself counted in the histogram and excluded from ``others``.
 import numpy as np
 from numpy.typing import NDArray
 
+from valuation.arrays import clip
 from valuation.batch import F64
 
 I64 = NDArray[np.int64]
@@ -43,8 +44,8 @@ def histogram_percentiles(
     out = np.full(cohort.shape[0], np.nan)
     if hist_cohort.size == 0 or cohort.size == 0:
         return out
-    value = np.clip(value, 0, (1 << _VALUE_BITS) - 1)
-    keys = ((hist_cohort + 1) << _VALUE_BITS) | np.clip(hist_value, 0, (1 << _VALUE_BITS) - 1)
+    value = clip(value, 0, (1 << _VALUE_BITS) - 1)
+    keys = ((hist_cohort + 1) << _VALUE_BITS) | clip(hist_value, 0, (1 << _VALUE_BITS) - 1)
     order = np.argsort(keys)
     keys, counts = keys[order], hist_count[order]
     cum = np.concatenate(([0], np.cumsum(counts)))
@@ -58,7 +59,7 @@ def histogram_percentiles(
     ties = np.maximum(cum[hi] - cum[lo] - 1, 0)  # the target itself is one of its bin
     others = np.maximum(total - 1, 0)
     ok = (cohort >= 0) & (total >= min_cohort)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(others > 0, 100.0 * (below + 0.5 * ties) / np.maximum(others, 1), 50.0)
+    # (no errstate needed: the divisor is at least 1)
+    pct = np.where(others > 0, 100.0 * (below + 0.5 * ties) / np.maximum(others, 1), 50.0)
     out[ok] = pct[ok]
     return out

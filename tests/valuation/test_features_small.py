@@ -1,0 +1,46 @@
+"""Pure helpers of the feature assembly, against straightforward reference computations."""
+
+import numpy as np
+import pytest
+
+from valuation.batch import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, PatentBatch, empty_batch
+from valuation.cohorts import histogram_percentiles
+from valuation.errors import ValuationInputError
+from valuation.features import owner_groups, related_patents
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_related_patents_counts_the_owners_other_patents_in_the_subclass(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    owners = [bytes(16)] + [bytes([k]) * 16 for k in range(1, 4)]
+    owner = np.array([owners[k] for k in np.sort(rng.integers(0, 4, n))], dtype="V16")
+    ipc1 = np.array([[b"", b"    ", b"H01L", b"G06F", b"A61K"][k] for k in rng.integers(0, 5, n)], dtype="S4")
+    want = np.full(n, np.nan)
+    for i in range(n):
+        if owner[i] != np.void(bytes(16)) and ipc1[i] not in (b"", b"    "):
+            want[i] = sum(1 for j in range(n) if j != i and owner[j] == owner[i] and ipc1[j] == ipc1[i])
+    got = related_patents(owner, ipc1)
+    assert got.tobytes() == want.tobytes()
+    assert related_patents(owner, ipc1, owner_groups(owner)).tobytes() == want.tobytes()
+
+
+def test_empty_batch_is_a_valid_batch_and_checks_its_type():
+    b = empty_batch(7, 3)
+    assert b.size == 7 and (b.patent_type == 3).all() and (b.chain == -1).all() and (b.product == -1).all()
+    assert set(b.categorical) == set(CATEGORICAL_COLUMNS) and set(b.numeric) == set(NUMERIC_COLUMNS)
+    assert all(np.isnan(c).all() for c in b.numeric.values()) and b.declared.flags.f_contiguous
+    PatentBatch(**{f: getattr(b, f) for f in b.__dataclass_fields__})  # passes the checks
+    with pytest.raises(ValuationInputError):
+        empty_batch(3, 4)
+    assert empty_batch(0, 4).size == 0
+
+
+def test_histogram_percentiles_mid_rank_against_the_stored_cohort():
+    # cohort 5: counts 0 x2, 3 x1, 7 x3 (6 patents); a target with 3 citations: 2 below, no tie, 5 others
+    cohort = np.array([5, 5, 5], np.int64)
+    value = np.array([0, 3, 7], np.int64)
+    count = np.array([2, 1, 3], np.int64)
+    got = histogram_percentiles(cohort, value, count, np.array([5, 5, 5, -1]), np.array([3, 7, 0, 3]), 5)
+    assert got[:3].tolist() == [100 * 2 / 5, 100 * (3 + 0.5 * 2) / 5, 100 * (0.5 * 1) / 5] and np.isnan(got[3])
+    assert np.isnan(histogram_percentiles(cohort, value, count, np.array([5]), np.array([3]), 7)).all()

@@ -12,11 +12,12 @@ import datetime as dt
 import numpy as np
 from numpy.typing import NDArray
 
+from valuation.arrays import clip
 from valuation.batch import PatentBatch
 from valuation.codes import CHAIN_CODES, GRADES, INDICATOR_INDEX, INDICATORS, LABELS, PATENT_TYPES
 from valuation.coefficients import CoefficientSet
 from valuation.degree import SOURCES, Source
-from valuation.market import MarketResult, Transactions, market_result, market_value_one
+from valuation.market import MarketResult, Transactions, market_results, market_value_one
 from valuation.pipeline import BatchValuation, value_batch
 from valuation.pledge import (
     GATES,
@@ -137,8 +138,8 @@ def pledge_request(
                 fees_paid=bool(valued.gates["fees_paid"][i]),
                 remaining_term_years=float(b.col("remaining_term_years")[i]),
                 value_base=float(base) if np.isfinite(base) else 0.0,
-                value_degree=float(np.clip(v.degrees.V[i], 0.0, 100.0)),
-                confidence=float(np.clip(v.degrees.confidence[i], 0.0, 1.0)),
+                value_degree=float(clip(v.degrees.V[i], 0.0, 100.0)),  # np.clip's ufunc, without its dispatch
+                confidence=float(clip(v.degrees.confidence[i], 0.0, 1.0)),
             )
         )
     enterprise = PledgeEnterprise(
@@ -173,24 +174,23 @@ def _income(v: BatchValuation, i: int) -> IncomeOut | None:
     )
 
 
-def _market(
-    valued: Valued, i: int, tx: Transactions | None, as_of: dt.date, c: CoefficientSet, lang: Lang
-) -> MarketResult:
+def _markets(
+    valued: Valued, i: int, tx: Transactions | None, as_of: dt.date, c: CoefficientSet, langs: tuple[Lang, ...]
+) -> dict[Lang, MarketResult]:
     b, v = valued.batch, valued.valuation
     sales, chain = float(b.col("sales")[i]), int(b.chain[i])
     if tx is None or chain < 0:
-        return MarketResult(
-            False,
-            None,
-            0,
-            [],
-            [say("market.too_few", lang, n=0, need=c.market.min_comparables, years=f"{c.market.window_years:g}")],
-        )
+        need, years = c.market.min_comparables, f"{c.market.window_years:g}"
+        return {
+            lang: MarketResult(False, None, 0, [], [say("market.too_few", lang, n=0, need=need, years=years)])
+            for lang in langs
+        }
     if not sales > 0:
-        return MarketResult(False, None, 0, [], [say("market.no_revenue", lang)])
+        return {lang: MarketResult(False, None, 0, [], [say("market.no_revenue", lang)]) for lang in langs}
     if v.market is None:  # not reached: value_batch computes the market arrays whenever tx is given
-        return market_value_one(v.degrees.scores[i], sales, CHAIN_CODES[chain], tx, as_of, c, lang)
-    return market_result(v.market, i, sales, tx, c, lang)  # the batch's own neighbours: no second query
+        scores, code = v.degrees.scores[i], CHAIN_CODES[chain]
+        return {lang: market_value_one(scores, sales, code, tx, as_of, c, lang) for lang in langs}
+    return market_results(v.market, i, sales, tx, c, langs)  # the batch's own neighbours: no second query
 
 
 # Indicator keys, dimensions and names by language, in score-column order.
@@ -280,14 +280,11 @@ def _steps(n: _Neutral, market: MarketResult, lang: Lang) -> list[str]:
 
 
 def _patent_report(
-    valued: Valued,
     number: str,
     registry: Registry,
     n: _Neutral,
     result: PatentAssessment,
-    tx: Transactions | None,
-    as_of: dt.date,
-    c: CoefficientSet,
+    market: MarketResult,
     lang: Lang,
 ) -> PatentReport:
     names = _INDICATOR_NAMES["zh" if lang == "zh" else "en"]
@@ -295,7 +292,6 @@ def _patent_report(
         IndicatorOut(*fields)
         for fields in zip(_INDICATOR_KEYS, _INDICATOR_DIMS, names, n.scores, n.sources, strict=True)
     ]
-    market = _market(valued, n.i, tx, as_of, c, lang)
     failed = {r.code: r.message for r in result.reasons}
     gates = [GateResult(code, code not in failed, failed.get(code)) for code in GATES]
     return PatentReport(
@@ -334,7 +330,8 @@ def patent_report(
 ) -> PatentReport:
     """Explain one offered patent: value degree, methods, reconciled range, gates and pledge rate."""
     n = _neutral(valued, number, c)
-    return _patent_report(valued, number, registry, n, assessment.patents[result_index], tx, as_of, c, lang)
+    market = _markets(valued, n.i, tx, as_of, c, (lang,))[lang]
+    return _patent_report(number, registry, n, assessment.patents[result_index], market, lang)
 
 
 def build_reports(
@@ -354,12 +351,13 @@ def build_reports(
     """
     req = pledge_request(valued, data, registry, enterprise.credit_code, enterprise.name, standing)
     neutral = [_neutral(valued, offer.number, coeffs) for offer in data.patents]
+    markets = [_markets(valued, n.i, tx, as_of, coeffs, langs) for n in neutral]
     reports: dict[Lang, ReportBody] = {}
     for lang in langs:
         result = assess_pledge(req, coeffs, lang)
         patents = [
-            _patent_report(valued, offer.number, registry[offer.number], n, r, tx, as_of, coeffs, lang)
-            for offer, n, r in zip(data.patents, neutral, result.patents, strict=True)
+            _patent_report(offer.number, registry[offer.number], n, r, market[lang], lang)
+            for offer, n, r, market in zip(data.patents, neutral, result.patents, markets, strict=True)
         ]
         reports[lang] = ReportBody(
             lang=lang,

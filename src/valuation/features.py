@@ -243,6 +243,17 @@ ORDER BY pr.owner = '{NIL_OWNER}'::uuid, pr.owner, pr.number
 """
 
 
+def take_rows(rows: NDArray[np.void], index: NDArray[np.bool_] | NDArray[np.intp]) -> NDArray[np.void]:
+    """``rows[index]`` for a structured array, copied as whole records.
+
+    Indexing a structured array copies it field by field (~20-30 µs for a few rows of the joined query's 80
+    fields); the same rows viewed as opaque records of the same size copy as bytes, with the same result.
+    """
+    record = np.dtype((np.void, rows.dtype.itemsize))
+    taken: NDArray[np.void] = rows.view(record)[index].view(rows.dtype)
+    return taken
+
+
 def split_joined(joined: NDArray[np.void]) -> tuple[NDArray[np.void], NDArray[np.void], NDArray[np.void]]:
     """Patent rows, events summary (sorted by number) and enterprise facts (one per owner) of :func:`joined_sql`.
 
@@ -251,14 +262,14 @@ def split_joined(joined: NDArray[np.void]) -> tuple[NDArray[np.void], NDArray[np
     """
     from valuation.copybin import row_dtype
 
-    with_events = joined[joined["has_events"].astype(bool)]
+    with_events = take_rows(joined, joined["has_events"].astype(bool))
     events = np.zeros(with_events.shape[0], row_dtype(EVENT_FIELDS))
     # Structured arrays assign field by position: one copy of the listed fields instead of one per field.
     events[_EVENT_TARGET] = with_events[_EVENT_SOURCE]
-    events = events[np.argsort(events["number"], kind="stable")]
-    owned = joined[joined["has_enterprise"].astype(bool)]
+    events = take_rows(events, np.argsort(events["number"], kind="stable"))
+    owned = take_rows(joined, joined["has_enterprise"].astype(bool))
     _, first = np.unique(_keys(owned["owner"]), return_index=True)
-    owned = owned[np.sort(first)]
+    owned = take_rows(owned, np.sort(first))
     enterprises = np.zeros(owned.shape[0], row_dtype(ENTERPRISE_FIELDS))
     enterprises[_ENTERPRISE_TARGET] = owned[_ENTERPRISE_SOURCE]
     return joined, events, enterprises
@@ -316,7 +327,7 @@ class SideTables:
         """Index the side tables for lookups (PostgreSQL orders uuids bytewise, as NumPy orders ``S16``)."""
         order = np.argsort(_keys(enterprises["owner"]), kind="stable")
         median = np.array([medians.get(code, np.nan) for code in CHAIN_CODES], np.float64)
-        return SideTables(events, enterprises[order], median, histogram)
+        return SideTables(events, take_rows(enterprises, order), median, histogram)
 
 
 def _keys(owner: NDArray[np.void]) -> NDArray[np.bytes_]:

@@ -293,18 +293,38 @@ def market_result(
     Returns:
         The estimate with its comparables, or ``applicable=False`` with the reason.
     """
+    return market_results(res, i, revenue, tx, coeffs, (lang,))[lang]
+
+
+def market_results(
+    res: MarketArrays, i: int, revenue: float, tx: Transactions, coeffs: CoefficientSet, langs: tuple[Lang, ...]
+) -> dict[Lang, MarketResult]:
+    """:func:`market_result` in each of ``langs``; the comparables are read once (the results share them)."""
     available = int(res.pool_size[i])
     if not revenue > 0:
-        return MarketResult(False, None, available, [], [say("market.no_revenue", lang)])
+        return {lang: MarketResult(False, None, available, [], [say("market.no_revenue", lang)]) for lang in langs}
     if np.isnan(res.value[i]):
-        need = coeffs.market.min_comparables
-        line = say("market.too_few", lang, n=available, need=need, years=f"{coeffs.market.window_years:g}")
-        return MarketResult(False, None, available, [], [line])
+        need, years = coeffs.market.min_comparables, f"{coeffs.market.window_years:g}"
+        return {
+            lang: MarketResult(
+                False, None, available, [], [say("market.too_few", lang, n=available, need=need, years=years)]
+            )
+            for lang in langs
+        }
     used = [
         Comparable(str(tx.ids[j]), float(d), float(tx.price[j]), float(tx.revenue[j]), float(s))
         for j, d, s in zip(res.neighbours[i], res.distances[i], res.scaled_prices[i], strict=True)
         if j >= 0
     ]
     value = float(res.value[i])
-    steps = [say("market.used", lang, k=len(used), n=available), say("market.value", lang, value=f"{value:,.2f}")]
-    return MarketResult(True, value, available, used, steps)
+    text = f"{value:,.2f}"
+    return {
+        lang: MarketResult(
+            True,
+            value,
+            available,
+            used,
+            [say("market.used", lang, k=len(used), n=available), say("market.value", lang, value=text)],
+        )
+        for lang in langs
+    }

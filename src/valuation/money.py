@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from valuation.arrays import nan_to_num
 from valuation.batch import F64, PatentBatch
 from valuation.codes import CHAIN_CODES, DIMENSIONS
-from valuation.coefficients import CoefficientSet
+from valuation.coefficients import CoefficientSet, derived
 from valuation.degree import ValueDegrees
 
 _MIN_RATE = 1e-3  # a sensitivity shift must never take the discount rate to zero or below
@@ -45,7 +45,22 @@ class IncomeArrays:
     value: F64
 
 
-def split_product_royalty(product: NDArray[np.int64], weight: F64) -> F64:
+def product_groups(product: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.intp] | None]:
+    """Which patents share a product, and each one's product number among them (None when none shares)."""
+    shared = product >= 0
+    if not shared.any():
+        return shared, None
+    ids = product[shared]
+    # The position of each id among the sorted distinct ids: np.unique's inverse, in two calls instead of its ~15.
+    group: NDArray[np.intp] = np.searchsorted(np.unique(ids), ids)
+    return shared, group
+
+
+def split_product_royalty(
+    product: NDArray[np.int64],
+    weight: F64,
+    groups: tuple[NDArray[np.bool_], NDArray[np.intp] | None] | None = None,
+) -> F64:
     """Each patent's share of its product's royalty, in proportion to ``weight`` (its value degree).
 
     Shares of one product sum to 1 (equal split when all weights are 0); product ``-1`` means the
@@ -54,15 +69,15 @@ def split_product_royalty(product: NDArray[np.int64], weight: F64) -> F64:
     Args:
         product: Product id per patent, -1 for none shared.
         weight: Non-negative weight per patent.
+        groups: :func:`product_groups` of ``product`` when the caller has it already.
 
     Returns:
         Share per patent.
     """
-    shared = product >= 0
+    shared, group = product_groups(product) if groups is None else groups
     share = np.ones(product.shape[0])
-    if not shared.any():
+    if group is None:
         return share
-    _, group = np.unique(product[shared], return_inverse=True)
     w = weight[shared]
     total = np.bincount(group, weights=w)
     count = np.bincount(group)
@@ -70,12 +85,15 @@ def split_product_royalty(product: NDArray[np.int64], weight: F64) -> F64:
     return share
 
 
-def product_mean(product: NDArray[np.int64], value: F64) -> F64:
+def product_mean(
+    product: NDArray[np.int64],
+    value: F64,
+    groups: tuple[NDArray[np.bool_], NDArray[np.intp] | None] | None = None,
+) -> F64:
     """Mean of ``value`` over each patent's product (its own value when it has no shared product)."""
     out = value.astype(np.float64, copy=True)
-    shared = product >= 0
-    if shared.any():
-        _, group = np.unique(product[shared], return_inverse=True)
+    shared, group = product_groups(product) if groups is None else groups
+    if group is not None:
         out[shared] = (np.bincount(group, weights=value[shared]) / np.bincount(group))[group]
     return out
 
@@ -91,10 +109,16 @@ def discount_rates(degrees: ValueDegrees, coeffs: CoefficientSet) -> F64:
 
 def royalty_bands(chain: NDArray[np.int16], coeffs: CoefficientSet) -> tuple[F64, F64]:
     """Low and high sales royalty of each patent's chain band (NaN for an unknown chain)."""
-    bands = [coeffs.royalty_bands[coeffs.chain_bands[code]] for code in CHAIN_CODES]
-    low = np.array([*(b.low for b in bands), np.nan])[chain]  # chain -1 picks the trailing NaN
-    high = np.array([*(b.high for b in bands), np.nan])[chain]
+    table = derived(coeffs, "royalty_bands", lambda: _band_table(coeffs))
+    low: F64 = table[0][chain]  # chain -1 picks the trailing NaN
+    high: F64 = table[1][chain]
     return low, high
+
+
+def _band_table(coeffs: CoefficientSet) -> F64:
+    """(2, chains + 1): each chain's band low and high royalty, then NaN."""
+    bands = [coeffs.royalty_bands[coeffs.chain_bands[code]] for code in CHAIN_CODES]
+    return np.array([[*(b.low for b in bands), np.nan], [*(b.high for b in bands), np.nan]])
 
 
 def growing_annuity(cf: F64, r: F64, g: F64, horizon: F64) -> F64:
@@ -143,8 +167,9 @@ def income_scenarios(
         One :class:`IncomeArrays` per shift, in order.
     """
     low, high = royalty_bands(batch.chain, coeffs)
-    band_k = low + (high - low) * product_mean(batch.product, degrees.V) / 100.0
-    share = split_product_royalty(batch.product, degrees.V)
+    groups = product_groups(batch.product)
+    band_k = low + (high - low) * product_mean(batch.product, degrees.V, groups) / 100.0
+    share = split_product_royalty(batch.product, degrees.V, groups)
     sales = batch.col("sales")
     growth = nan_to_num(batch.col("sales_growth"))
     rate = discount_rates(degrees, coeffs)

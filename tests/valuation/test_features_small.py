@@ -44,3 +44,17 @@ def test_histogram_percentiles_mid_rank_against_the_stored_cohort():
     got = histogram_percentiles(cohort, value, count, np.array([5, 5, 5, -1]), np.array([3, 7, 0, 3]), 5)
     assert got[:3].tolist() == [100 * 2 / 5, 100 * (3 + 0.5 * 2) / 5, 100 * (0.5 * 1) / 5] and np.isnan(got[3])
     assert np.isnan(histogram_percentiles(cohort, value, count, np.array([5]), np.array([3]), 7)).all()
+
+
+def test_take_rows_equals_structured_indexing():
+    from valuation.copybin import row_dtype
+    from valuation.features import JOINED_FIELDS, take_rows
+
+    rng = np.random.default_rng(2)
+    rows = np.frombuffer(rng.integers(0, 256, 37 * row_dtype(JOINED_FIELDS).itemsize, np.uint8).tobytes(),
+                         row_dtype(JOINED_FIELDS))  # fmt: skip
+    for index in (rng.random(37) < 0.5, rng.permutation(37), np.zeros(0, np.intp), np.ones(37, bool)):
+        want = rows[index]
+        got = take_rows(rows, index)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert take_rows(rows[::3], np.arange(5)).tobytes() == rows[::3][np.arange(5)].tobytes()

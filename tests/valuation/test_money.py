@@ -114,3 +114,21 @@ def test_patents_of_one_product_split_exactly_its_royalty(seed):
         rows = b.product == p
         k = band.low + (band.high - band.low) * d.V[rows].mean() / 100
         assert inc.annual_royalty[rows].sum() == pytest.approx(5e6 * k)
+
+
+def test_product_groups_number_products_as_numpy_unique_does():
+    from valuation.money import product_groups, product_mean
+
+    rng = np.random.default_rng(8)
+    for t in range(200):
+        n = int(rng.integers(0, 50))
+        product = np.where(rng.random(n) < 0.3, -1, rng.integers(0, [3, 40, 10**12][t % 3], n)).astype(np.int64)
+        shared, group = product_groups(product)
+        assert (shared == (product >= 0)).all()
+        if not shared.any():
+            assert group is None
+            continue
+        want = np.unique(product[shared], return_inverse=True)[1]
+        assert group is not None and group.tolist() == want.ravel().tolist()
+        value = rng.uniform(0, 100, n)
+        assert product_mean(product, value).tobytes() == product_mean(product, value, (shared, group)).tobytes()

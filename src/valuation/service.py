@@ -18,7 +18,6 @@ from ipledge.registry.pagination import decode_cursor, encode_cursor
 from ipledge.registry.store import audit
 from valuation import store
 from valuation.assess import Registry, Standing, Valued, build_reports, value_offered
-from valuation.codes import CHAIN_CODES
 from valuation.coefficients import CoefficientSet, validate_coefficients
 from valuation.degree import value_degrees
 from valuation.errors import ValuationInputError
@@ -113,9 +112,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         registry = await store.registry_patents(conn, numbers)
         _check_offers(data, registry)
         coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
-        batch, rows, gates = await store.enterprise_facts(conn, as_of, enterprise["id"], numbers, coeffs)
-        chains = sorted({CHAIN_CODES[c] for c in batch.chain.tolist() if c >= 0})
-        tx = await store.market_transactions(conn, as_of, coeffs.market.window_years, chains)
+        batch, rows, gates, tx = await store.assessment_facts(conn, as_of, enterprise["id"], numbers, coeffs)
         withdrawn, violation = await store.enterprise_standing(conn, enterprise)
         valued = calculate(value_offered, batch, rows, gates, data.patents, as_of, coeffs, tx)
         owner = {n: registry[n]["owner_id"] == enterprise["id"] for n in numbers}

@@ -223,6 +223,29 @@ async def enterprise_facts(
     conn: OneConn, as_of: dt.date, owner: uuid.UUID | None, numbers: list[str], coeffs: CoefficientSet
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]]]:
     """The batch of an enterprise's patents and of the other offered numbers, with their gate facts."""
+    batch, rows, gates, _ = await _facts(conn, as_of, owner, numbers, coeffs, None)
+    return batch, rows, gates
+
+
+async def assessment_facts(
+    conn: OneConn, as_of: dt.date, owner: uuid.UUID | None, numbers: list[str], coeffs: CoefficientSet
+) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
+    """:func:`enterprise_facts` and the :func:`market_transactions` of the batch's chains, one round trip fewer.
+
+    The transactions are read with the cohorts and medians, of every chain the rows name (patents' and
+    owners'), then kept of the chains the batch assigns (a subset), in the order read.
+    """
+    return await _facts(conn, as_of, owner, numbers, coeffs, coeffs.market.window_years)
+
+
+async def _facts(
+    conn: OneConn,
+    as_of: dt.date,
+    owner: uuid.UUID | None,
+    numbers: list[str],
+    coeffs: CoefficientSet,
+    window_years: float | None,
+) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
     owner = owner or uuid.UUID(NIL_OWNER)
     # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
     joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
@@ -233,10 +256,19 @@ async def enterprise_facts(
     pairs = sorted({(y, s) for y, s in zip(year_list, sections, strict=True) if s > 0})
     codes = {int(c) for c in rows["patent_chain"]} | {int(c) for c in enterprises["chain"]}
     chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
-    histogram, chain_medians = await cohorts_and_medians(conn, [p[0] for p in pairs], [p[1] for p in pairs], chains)
+    cohort_years, cohort_sections = [p[0] for p in pairs], [p[1] for p in pairs]
+    tx: Transactions | None = None
+    if window_years is None:
+        histogram, chain_medians = await cohorts_and_medians(conn, cohort_years, cohort_sections, chains)
+    else:
+        histogram, chain_medians, tx = await _side_facts(
+            conn, cohort_years, cohort_sections, chains, as_of, window_years
+        )
     side = SideTables.build(events, enterprises, chain_medians, histogram)
     batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
-    return batch, rows, gates
+    if tx is not None:
+        tx = _transactions_of(tx, np.isin(tx.chain, batch.chain[batch.chain >= 0]))
+    return batch, rows, gates, tx
 
 
 # --- citation cohorts ---------------------------------------------------------------------------------
@@ -285,6 +317,56 @@ async def cohorts_and_medians(
     if not cohorts and years:  # nothing stored for these cohorts: maybe never computed (refreshed there)
         return await cohort_histogram(conn, years, sections), chain_medians
     return _histogram(cohorts), chain_medians
+
+
+# The cohorts, medians and market transactions an assessment reads after its facts, as one row of arrays
+# (one aggregate per column over each part, so each part's arrays share its row order): $1, $2 the cohorts'
+# years and sections, $3 the chains, $4 the valuation date, $5 the window in days, $6 CHAINS_PARAM.
+_SIDE_FACTS = (
+    "SELECT co.*, me.*, tx.* FROM (SELECT array_agg(c.filing_year) AS c_year, array_agg(c.ipc_section) AS c_section,"
+    " array_agg(c.citations) AS c_citations, array_agg(c.patents) AS c_patents FROM citation_cohorts c"
+    " JOIN unnest($1::int[], $2::int[]) AS k(y, s) ON c.filing_year = k.y AND c.ipc_section = k.s) co,"
+    " (SELECT array_agg(m.chain_code) AS m_chain, array_agg(m.median) AS m_median FROM ("
+    + MEDIANS_SQL.replace("GROUP BY", "AND chain_code = ANY ($3::text[]) GROUP BY")
+    + ") m(chain_code, median)) me,"
+    " (SELECT array_agg(t.id::text) AS t_id, array_agg(array_position($6::text[], t.chain_code) - 1) AS t_chain,"
+    " array_agg(t.transaction_date - '0001-01-01'::date + 1) AS t_day, array_agg(t.price::float8) AS t_price,"
+    " array_agg(t.revenue::float8) AS t_revenue, array_agg(t.indicator_scores) AS t_scores"
+    " FROM market_transactions t WHERE t.transaction_date <= $4 AND t.transaction_date >= $4 - $5::int"
+    " AND t.chain_code = ANY ($3::text[])) tx"
+)
+
+
+async def _side_facts(
+    conn: OneConn, years: list[int], sections: list[int], chains: list[str], as_of: dt.date, window_years: float
+) -> tuple[Histogram, dict[str, float], Transactions | None]:
+    """:func:`cohorts_and_medians` and :func:`market_transactions` of ``chains``, in one round trip."""
+    r = await conn.fetchrow(_SIDE_FACTS, years, sections, chains, as_of, int(window_years * 366) + 1, CHAINS_PARAM)
+    assert r is not None
+    chain_medians = dict(zip(r["m_chain"] or [], r["m_median"] or [], strict=True))
+    tx = None
+    if r["t_id"]:
+        tx = Transactions(
+            ids=np.array(r["t_id"]),
+            chain=np.array(r["t_chain"], np.int16),
+            day=np.array(r["t_day"], np.int64),
+            price=np.array(r["t_price"], np.float64),
+            revenue=np.array(r["t_revenue"], np.float64),
+            scores=np.array(r["t_scores"], np.float64).reshape(len(r["t_id"]), N_INDICATORS),
+        )
+    if not r["c_year"]:
+        if years:  # nothing stored for these cohorts: maybe never computed (refreshed there)
+            return await cohort_histogram(conn, years, sections), chain_medians, tx
+        return Histogram.empty(), chain_medians, tx
+    columns = (np.array(r[k], np.int64) for k in ("c_year", "c_section", "c_citations", "c_patents"))
+    return Histogram(*columns), chain_medians, tx
+
+
+def _transactions_of(tx: Transactions, keep: NDArray[np.bool_]) -> Transactions | None:
+    """The rows of ``tx`` where ``keep`` (None when none are)."""
+    if not keep.any():
+        return None
+    return Transactions(tx.ids[keep], tx.chain[keep], tx.day[keep], tx.price[keep], tx.revenue[keep], tx.scores[keep])
 
 
 def _histogram(rows: list[Any]) -> Histogram:

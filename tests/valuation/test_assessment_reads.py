@@ -1,0 +1,68 @@
+"""An assessment reads its cohorts, medians and market transactions in one statement after its facts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from tests.valuation.test_api_assessments import offered, patent_row  # noqa: F401  (the fixture)
+from valuation import store
+from valuation.codes import CHAIN_CODES
+
+
+def same(a: Any, b: Any) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+async def test_assessment_facts_equal_the_facts_and_the_transactions_of_the_batch_chains(
+    client: Any,
+    world: Any,
+    offered: list[dict[str, Any]],  # noqa: F811
+    db: Any,
+) -> None:
+    other = world.other_enterprise
+    foreign = patent_row(other.org.credit_code)
+    r = await client.post("/api/v1/patents/import", headers=other.headers, json=[foreign])
+    assert r.status_code == 200 and r.json()["imported"] == 1, r.text
+    async with db.acquire() as conn:
+        # A patent tagged 'ai' owned by an 'ic' enterprise: 'ai' is read (its median) but is not a batch chain.
+        await conn.execute("UPDATE patents SET chain_codes = ARRAY['ai'] WHERE number = $1", offered[1]["number"])
+        await conn.execute("UPDATE patents SET chain_codes = ARRAY['nev'] WHERE number = $1", foreign["number"])
+        await conn.execute("UPDATE enterprises SET chain_code = NULL WHERE organisation_id = $1", other.org.id)
+        scores = [float(k) for k in range(27)]
+        for k, (chain, day) in enumerate(
+            [("ic", "2023-03-01"), ("ic", "2012-01-01"), ("ai", "2023-05-01"), ("nev", "2022-01-01"),
+             ("robot", "2023-01-01"), ("ic", "2024-01-15"), ("nev", "2024-05-30")]
+        ):  # fmt: skip
+            values = ("pledge", chain, dt.date.fromisoformat(day), 1e6 + k, 5e6 + k, None, scores, "", None)
+            await store.insert_transaction(conn, values)
+        async with conn.transaction():
+            await store.refresh_cohorts(conn)
+        coeffs = await store.active_coefficients(conn)
+        owner = world.enterprise.org.id
+        numbers = [offered[1]["number"], offered[2]["number"], foreign["number"]]
+        seen: set[str] = set()
+        for as_of in (dt.date(2024, 6, 1), dt.date(2023, 4, 1), dt.date(2011, 1, 1)):
+            for who in (owner, None):
+                batch, rows, gates, tx = await store.assessment_facts(conn, as_of, who, numbers, coeffs)
+                batch0, rows0, gates0 = await store.enterprise_facts(conn, as_of, who, numbers, coeffs)
+                assert rows.tobytes() == rows0.tobytes()
+                assert gates.keys() == gates0.keys() and all(same(gates[k], gates0[k]) for k in gates)
+                for field in dataclasses.fields(batch):
+                    a, b = getattr(batch, field.name), getattr(batch0, field.name)
+                    if isinstance(a, dict):
+                        assert a.keys() == b.keys() and all(same(a[k], b[k]) for k in a), field.name
+                    else:
+                        assert same(a, b), field.name
+                chains = sorted({CHAIN_CODES[c] for c in batch0.chain.tolist() if c >= 0})
+                tx0 = await store.market_transactions(conn, as_of, coeffs.market.window_years, chains)
+                assert (tx is None) == (tx0 is None), (as_of, who)
+                if tx is not None and tx0 is not None:
+                    for field in dataclasses.fields(tx):
+                        assert same(getattr(tx, field.name), getattr(tx0, field.name)), field.name
+                    seen |= {CHAIN_CODES[c] for c in tx.chain.tolist()}
+        assert seen == {"ic", "nev"}  # 'ai' read with the medians' chains, then dropped; 'robot' never read

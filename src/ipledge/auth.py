@@ -118,13 +118,20 @@ def api_key_guard(exclude: Sequence[str] = ()) -> Guard:
         if handler.opt.get("exclude_from_auth") or (public is not None and public.search(scope["path"])):
             return
         # Straight from the ASGI headers (names are lower-case there): building Litestar's Headers costs more.
-        header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), "")
-        scheme, _, token = header.partition(" ")
+        header = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                header = value
+                break
+        scheme, _, token = header.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("缺少 API 密钥：请使用 Authorization: Bearer <key> / missing API key")
         state = scope["litestar_app"].state
-        principal = await lookup_principal(state.pool, state.key_cache, token)
+        cache: KeyCache = state.key_cache
+        found, principal = cache.get(hash_key(token))  # a cached key is resolved without a coroutine
+        if not found:
+            principal = await lookup_principal(state.pool, cache, token)
         if principal is None:
             raise Unauthorized("API 密钥无效或已吊销 / invalid or revoked API key")
         scope["user"] = principal

@@ -175,12 +175,21 @@ def income_scenarios(
     rate = discount_rates(degrees, coeffs)
     tax = np.where(batch.high_tech, coeffs.tax.high_tech, coeffs.tax.standard)
     horizon = np.maximum(np.fmin(batch.col("economic_life_years"), batch.col("remaining_term_years")), 0.0)
-    out = []
-    for shift in shifts:
-        k = band_k * shift.royalty_scale
-        royalty = sales * k * share
-        g = np.maximum(growth + shift.growth_factor * np.abs(growth), -0.99)
-        r = np.maximum(rate + shift.rate_delta, _MIN_RATE)
-        value = growing_annuity(royalty * (1.0 - tax), r, g, horizon)
-        out.append(IncomeArrays(k, share, royalty, r, tax, horizon, value))
-    return out
+    # Every shift at once, one row each: the same elementwise operations on every value as one shift at a
+    # time (a shift's number times an array is the float64 product either way), a third of the calls.
+    scale, growth_factor, rate_delta = (np.array(column)[:, None] for column in _shift_columns(shifts))
+    k = band_k * scale
+    royalty = sales * k * share
+    g = np.maximum(growth + growth_factor * np.abs(growth), -0.99)
+    r = np.maximum(rate + rate_delta, _MIN_RATE)
+    value = growing_annuity(royalty * (1.0 - tax), r, g, horizon)
+    return [IncomeArrays(k[j], share, royalty[j], r[j], tax, horizon, value[j]) for j in range(len(shifts))]
+
+
+def _shift_columns(shifts: list[Shift]) -> tuple[list[float], list[float], list[float]]:
+    """The shifts' royalty scales, growth factors and rate deltas."""
+    return (
+        [s.royalty_scale for s in shifts],
+        [s.growth_factor for s in shifts],
+        [s.rate_delta for s in shifts],
+    )

@@ -132,3 +132,18 @@ def test_product_groups_number_products_as_numpy_unique_does():
         assert group is not None and group.tolist() == want.ravel().tolist()
         value = rng.uniform(0, 100, n)
         assert product_mean(product, value).tobytes() == product_mean(product, value, (shared, group)).tobytes()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scenarios_together_equal_each_alone_bit_for_bit(seed):
+    from valuation.money import income_scenarios
+    from valuation.pipeline import sensitivity_shifts
+
+    batch = random_batch(seed, [1, 7, 24, 300, 5000, 40000][seed])
+    degrees = value_degrees(batch, COEFFS)
+    shifts = [Shift(), *sensitivity_shifts(COEFFS), Shift(0.05, -0.9, 0.3)]
+    together = income_scenarios(batch, degrees, COEFFS, shifts)
+    for shift, got in zip(shifts, together, strict=True):
+        alone = income_values(batch, degrees, COEFFS, shift)
+        for name in ("royalty_rate", "share", "annual_royalty", "discount_rate", "tax_rate", "horizon", "value"):
+            assert getattr(got, name).tobytes() == getattr(alone, name).tobytes(), name

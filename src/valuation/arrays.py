@@ -24,11 +24,15 @@ except ImportError:  # pragma: no cover - an older or reorganised NumPy: the pub
 
 def nan_to_num(x: F64, nan: float = 0.0) -> F64:
     """``np.nan_to_num(x, nan=nan)`` of a float array: NaN -> ``nan``, ±inf -> the largest finite values."""
-    if x.dtype != np.float64 or np.isinf(x).any():  # rare: NumPy's own replacement of the infinities
+    if x.dtype != np.float64:
         replaced: F64 = np.nan_to_num(x, nan=nan)
         return replaced
-    filled: F64 = np.where(np.isnan(x), nan, x)
+    # Clipping to the largest finite values maps ±inf to them and leaves every other value as it is (NaN too).
+    filled: F64 = np.where(np.isnan(x), nan, _clip_ufunc(x, -_MAX, _MAX))
     return filled
+
+
+_MAX = float(np.finfo(np.float64).max)
 
 
 def clip(x: NDArray[N], low: float, high: float) -> NDArray[N]:

@@ -365,16 +365,20 @@ def owner_products(
     return product
 
 
+_BLANK_CODE = int.from_bytes(b"    ", "big")
+
+
 def ipc_counts(rows: NDArray[np.void]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Distinct IPC subclasses and sections among the first four codes (NaN when there is none).
 
     Four codes reach the caps of both rules (subclasses 40 + 20 per extra, sections 50 + 25 per extra).
     """
-    codes = np.sort(np.column_stack([rows[f"ipc{k}"] for k in range(1, 5)]), axis=1)
-    blank = (codes == b"") | (codes == b"    ")
+    # Each 4-byte code as a big-endian integer: the same order and equality as the bytes, cheaper to sort.
+    codes = np.sort(np.column_stack([rows[f"ipc{k}"] for k in range(1, 5)]).view(">u4").astype(np.uint32), axis=1)
+    blank = (codes == 0) | (codes == _BLANK_CODE)  # b"" (NUL-padded) or four spaces
     first_column = np.ones((len(codes), 1), bool)  # (np.c_ does the same, with more overhead per call)
     new = ~blank & np.concatenate((first_column, codes[:, 1:] != codes[:, :-1]), axis=1)
-    first = np.ascontiguousarray(codes).view(np.uint8).reshape(len(codes), 4, 4)[:, :, 0]
+    first = codes >> 24  # the first byte
     letters = np.sort(np.where(blank, 0, first), axis=1)
     new_letter = (letters > 0) & np.concatenate((first_column, letters[:, 1:] != letters[:, :-1]), axis=1)
     subclasses = new.sum(axis=1).astype(np.float64)
@@ -405,12 +409,20 @@ def related_patents(
     return out
 
 
-def _section(ipc1: NDArray[np.bytes_]) -> NDArray[np.int8]:
-    first = np.ascontiguousarray(ipc1.astype("S4")).view(np.uint8).reshape(-1, 4)[:, 0]
+def _section_table() -> NDArray[np.int8]:
     table = np.zeros(256, np.int8)
     for k, letter in enumerate(IPC_SECTIONS, start=1):
         table[ord(letter)] = k
-    section: NDArray[np.int8] = table[first]
+    table.flags.writeable = False
+    return table
+
+
+_SECTIONS = _section_table()  # section number (1..8) by the first byte of a code, 0 for any other byte
+
+
+def _section(ipc1: NDArray[np.bytes_]) -> NDArray[np.int8]:
+    first = np.ascontiguousarray(ipc1.astype("S4")).view(np.uint8).reshape(-1, 4)[:, 0]
+    section: NDArray[np.int8] = _SECTIONS[first]
     return section
 
 

@@ -69,11 +69,8 @@ def reconcile(
     weights = method_weights(income_base, market, cost, coeffs)
     none = weights.sum(axis=1) == 0
     fixed = weights[:, 1] * nan_to_num(market) + weights[:, 2] * nan_to_num(cost)
-
-    def combine(income: F64) -> F64:
-        value: F64 = np.where(none, np.nan, weights[:, 0] * nan_to_num(income) + fixed)
-        return value
-
-    low, base, high = combine(income_low), combine(income_base), combine(income_high)
+    # The three income cases as rows of one array: the same elementwise operations on each value.
+    incomes = nan_to_num(np.stack((income_low, income_base, income_high)))
+    low, base, high = np.where(none, np.nan, weights[:, 0] * incomes + fixed)
     # Order the range even if a shift moved the income value the "wrong" way (e.g. negative growth).
     return Reconciled(np.fmin(low, base), base, np.fmax(high, base), weights)

@@ -58,3 +58,20 @@ def test_take_rows_equals_structured_indexing():
         got = take_rows(rows, index)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
     assert take_rows(rows[::3], np.arange(5)).tobytes() == rows[::3][np.arange(5)].tobytes()
+
+
+def test_ipc_counts_count_distinct_subclasses_and_sections():
+    from valuation.features import ipc_counts
+
+    rng = np.random.default_rng(5)
+    pool = [b"", b"    ", b"H01L", b"H01M", b"G06F", b"A61K", b"A01B", b"H04W"]
+    n = 300
+    rows = np.zeros(n, [(f"ipc{k}", "S4") for k in range(1, 5)])
+    for k in range(1, 5):
+        rows[f"ipc{k}"] = [pool[j] for j in rng.integers(0, len(pool), n)]
+    subclasses, sections = ipc_counts(rows)
+    for i in range(n):
+        codes = {rows[f"ipc{k}"][i] for k in range(1, 5)} - {b"", b"    "}
+        want_sub = float(len(codes)) if codes else np.nan
+        want_sec = float(len({c[:1] for c in codes})) if codes else np.nan
+        assert np.array_equal([subclasses[i], sections[i]], [want_sub, want_sec], equal_nan=True)

@@ -140,8 +140,10 @@ def _score_rows(
             source[:, j] = missing_j.view(np.int8) + defaulted_j.view(np.int8)
             np.add(confidence, weights[j], out=confidence, where=~defaulted_j)
         return
-    for j, (key, _, _, _) in enumerate(INDICATORS):
-        scores[:, j] = cited if key == "citations" else RULES[key](batch, coeffs)
+    # The rules' columns copied in at once: (27, rows) in C order is (rows, 27) in Fortran order.
+    scores[...] = np.array(
+        [cited if key == "citations" else RULES[key](batch, coeffs) for key, _, _, _ in INDICATORS], np.float64
+    ).T
     missing = np.isnan(scores)
     defaulted = missing & (declared == 0)
     np.copyto(scores, fallback_table[declared], where=missing)

@@ -14,10 +14,11 @@
     each portfolio, 24 patents in the demo data, is valued), so no request repeats the one before
     it. Target: p99 < 50 ms. Medians over the rounds.
 
-Serving: both servers run under uvicorn (no uvloop or httptools installed: asyncio loop, h11) with
-``--workers N`` processes each, default 1. Ours is started exactly as production starts it,
-``ipledge serve --workers N`` (``IPLEDGE_WORKERS``, docs/operations.md); the bare app is started
-the same way (``uvicorn.run`` for one process, ``ipledge.cli.run_workers`` for several).
+Serving: both servers run under uvicorn with ``--workers N`` processes each, default 1, on uvloop with
+the httptools parser (both are dependencies of ipledge, and uvicorn's ``loop``/``http`` "auto" pick
+them). Ours is started exactly as production starts it, ``ipledge serve --workers N``
+(``IPLEDGE_WORKERS``, docs/operations.md); the bare app is started the same way (``uvicorn.run`` for
+one process, ``ipledge.cli.run_workers`` for several).
 
 Besides requests/s and latencies, each run reports the CPU time the server processes (and, with
 the embedded database, PostgreSQL's processes) spent per request, read from /proc: on a shared

@@ -105,7 +105,7 @@ def value_offered(
     transactions: Transactions | None,
 ) -> Valued:
     """Value the enterprise's patents and the offered ones in one batch, with the offers' declarations."""
-    index = {n.decode(): i for i, n in enumerate(rows["number"])}
+    index = {n.decode(): i for i, n in enumerate(rows["number"].tolist())}
     for offer in offers:
         apply_offer(batch, index[offer.number], offer)
     valuation = value_batch(batch, as_of, coeffs, "pledge", transactions)

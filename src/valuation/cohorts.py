@@ -49,13 +49,15 @@ def histogram_percentiles(
     order = np.argsort(keys)
     keys, counts = keys[order], hist_count[order]
     cum = np.concatenate(([0], np.cumsum(counts)))
-    target = ((cohort + 1) << _VALUE_BITS) | value
-    first = np.searchsorted(keys, (cohort + 1) << _VALUE_BITS, side="left")
+    start = (cohort + 1) << _VALUE_BITS
+    target = start | value
+    first = np.searchsorted(keys, start, side="left")
     last = np.searchsorted(keys, (cohort + 2) << _VALUE_BITS, side="left")
     lo = np.searchsorted(keys, target, side="left")
     hi = np.searchsorted(keys, target, side="right")
-    total = cum[last] - cum[first]
-    below = cum[lo] - cum[first]
+    before = cum[first]
+    total = cum[last] - before
+    below = cum[lo] - before
     ties = np.maximum(cum[hi] - cum[lo] - 1, 0)  # the target itself is one of its bin
     others = np.maximum(total - 1, 0)
     ok = (cohort >= 0) & (total >= min_cohort)

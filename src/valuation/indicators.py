@@ -187,11 +187,14 @@ def sales(b: PatentBatch, c: CoefficientSet) -> F64:
 def market_share(b: PatentBatch, c: CoefficientSet) -> F64:
     """Banded market share (bounds are lower bounds of the next band)."""
     share = b.col("market_share")
+    missing = np.isnan(share)
+    if missing.all():  # usually only declared: no band to look up
+        return np.full(share.shape[0], np.nan)
     rule = c.rules.market_share
     bounds = derived(c, "share_bounds", lambda: np.asarray(rule.bounds))
     table = derived(c, "share_scores", lambda: np.asarray(rule.scores))
     scores = table[np.searchsorted(bounds, nan_to_num(share), side="right")]
-    return np.where(np.isnan(share), np.nan, scores)
+    return np.where(missing, np.nan, scores)
 
 
 def policy_fit(b: PatentBatch, c: CoefficientSet) -> F64:

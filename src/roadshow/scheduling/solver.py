@@ -25,10 +25,11 @@ from roadshow.scheduling.bounder import CpSearch, stop_all
 from roadshow.scheduling.contract import ParticipantBreaks, Problem, Result, ScheduledMeeting, decode_problem
 from roadshow.scheduling.initial import Infeasible, initial_schedule
 from roadshow.scheduling.instance import Instance, to_instance
-from roadshow.scheduling.model import build_model, build_window_model
+from roadshow.scheduling.model import Cancelled, build_model, build_window_model
 from roadshow.scheduling.relax import Prober
 from roadshow.scheduling.satsearch import SatSearch
 from roadshow.scheduling.search import Annealer, mask_breaks
+from roadshow.scheduling.split import HUB_LIMIT_S, HubCore, build_split_model, hub_core
 from roadshow.scheduling.validate import validate
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
 
@@ -119,6 +120,19 @@ class _Source(Protocol):
     def best(self) -> tuple[int, list[int]] | None: ...
 
 
+def _hub_core(inst: Instance, windows: list[list[int]], deadline: float) -> HubCore:
+    """The hub model's result (nothing when it is stopped at the deadline)."""
+    try:
+        return hub_core(
+            inst,
+            windows,
+            limit_s=min(HUB_LIMIT_S, max(deadline - time.monotonic(), 0.0)),
+            stop=lambda: time.monotonic() >= deadline,
+        )
+    except Cancelled:
+        return HubCore(set(), set(), 0)
+
+
 def _bound(floor: int, bounder: CpSearch) -> int:
     return max(floor, bounder.lower_bound)
 
@@ -148,12 +162,20 @@ def _anneal(
     deadline: float,
     lb: int,
     hint: Mapping[int, int],
+    *,
+    waits: Sequence[CpSearch] = (),
 ) -> _Best:
+    """Anneal in rounds from the best schedule of all searches until the deadline or an optimal schedule.
+
+    While a search in `waits` runs, this thread does not anneal (it polls for an optimum), so that search has the
+    core; the bounder starts when probing and the searches in `waits` have ended.
+    """
     inst = annealer.inst
     best = _Best()
     restart = start
     while True:
-        if not bounder.started and all(s.done() for s in searches if isinstance(s, Prober)):
+        gates: list[CpSearch | Prober] = [*waits, *(s for s in searches if isinstance(s, Prober))]
+        if not bounder.started and all(g.done() for g in gates):
             bounder.start()
         lb = max(lb, bounder.lower_bound)
         _collect(best, searches, hint)
@@ -161,6 +183,10 @@ def _anneal(
         now = time.monotonic()
         if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
             return best
+        running = [w for w in waits if not w.done()]
+        if running:
+            running[0].wait(min(0.05, deadline - now))
+            continue
         annealer.reset(best.slots if best.slots is not None else restart)
         (over, total, moved), slots = annealer.run(
             min(deadline, now + ROUND_S),
@@ -263,29 +289,47 @@ def solve(
     annealer = Annealer(inst, start, fair_cap=_fair_cap(inst), hint=hint_idx, seed=seed)
     searches: list[CpSearch | Prober | SatSearch] = [bounder, *window_searches]
     sat: SatSearch | None = None
+    split: CpSearch | None = None
     if probe and any(s.status == cp_model.INFEASIBLE for s in window_searches) and not hint_idx:
-        # someone with a window must break: a SAT solver asks for a schedule with breaks at the bound (raising
-        # the bound on each UNSAT answer), and the probes look for which single participant's break makes the
-        # window model feasible (two window tasks for it), on the cores the finished window search leaves free
+        # someone with a window must break. The hub model tells whether two or more must (then no single
+        # relaxation works, and the split model searches instead of the probes); a SAT solver asks for a schedule
+        # with breaks at the bound (raising the bound on each UNSAT answer), and the probes look for which single
+        # participant's break makes the window model feasible (two window tasks for it)
+        hubs = _hub_core(inst, windows, deadline)
+        if hubs.smallest >= 2:
+            lb = max(lb, window_floor + hubs.smallest)
         sat = SatSearch(inst, windows, target=functools.partial(_bound, lb, bounder), deadline=deadline)
         searches.append(sat)
-        searches.append(
-            Prober(
-                inst,
-                windows,
-                target=functools.partial(_bound, lb, bounder),
-                deadline_s=max(deadline - time.monotonic(), 0.01),
-                evaluate=functools.partial(_evaluate, inst),
-                threads=max(1, workers - 1),
+        if hubs.smallest >= 2 and problem.morning_slots is not None:
+            split = CpSearch(
+                functools.partial(build_split_model, inst, windows, problem.morning_slots, hubs.hubs | hubs.core),
+                workers=1,
+                subsolvers=[],
+                deadline=deadline,
+                proves_bound=False,
+                linearization_level=0,
                 seed=seed,
+                name="split",
             )
-        )
+            searches.append(split)
+        elif hubs.smallest < 2:
+            searches.append(
+                Prober(
+                    inst,
+                    windows,
+                    target=functools.partial(_bound, lb, bounder),
+                    deadline_s=max(deadline - time.monotonic(), 0.01),
+                    evaluate=functools.partial(_evaluate, inst),
+                    threads=max(1, workers - 1),
+                    seed=seed,
+                )
+            )
     try:
         for source in searches[len(window_searches) + 1 :]:
             source.start()
-        if len(searches) == len(window_searches) + 1:  # no prober: the bounder starts now, else when probing ends
-            bounder.start()
-        best = _anneal(annealer, start, bounder, searches, deadline, lb, hint_idx)
+        if not any(isinstance(s, Prober) for s in searches) and split is None:
+            bounder.start()  # else when probing or the split search ends
+        best = _anneal(annealer, start, bounder, searches, deadline, lb, hint_idx, waits=[split] if split else [])
     finally:
         stop_all(searches, cutoff)
     _collect(best, searches, hint_idx)

@@ -1,0 +1,97 @@
+"""The hub model (a lower bound, checked against brute force) and the split model (valid schedules, exact counts)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from ortools.sat.python import cp_model
+
+from roadshow.scheduling import Meeting, Participant, Problem, check_schedule, solve
+from roadshow.scheduling.checker import count_breaks
+from roadshow.scheduling.instance import to_instance
+from roadshow.scheduling.split import build_split_model, hub_core
+from roadshow.scheduling.windows import participant_windows, window_lower_bound
+from tests.roadshow.test_scheduling_solver import brute_force_optimum, problems
+
+
+def hub_problem() -> Problem:
+    """Hubs h1 (three morning meetings, three morning slots) and h2 (the same in the afternoon) both meet a, b and c.
+
+    a, b and c can each meet back to back only in slots 3 and 4 (h1 in 3, h2 in 4); two of them must break.
+    """
+    people = [Participant(id=p) for p in ("h1", "h2", "a", "b", "c")]
+    meetings = [Meeting(id=f"{h}{p}", participants=[h, p], session=s) for h, s in (("h1", "am"), ("h2", "pm"))
+                for p in ("a", "b", "c")]  # fmt: skip
+    return Problem(slots=6, morning_slots=3, tables=3, fairness=2, participants=people, meetings=meetings)
+
+
+def test_hub_model_finds_the_pigeonhole() -> None:
+    problem = hub_problem()
+    inst = to_instance(problem)
+    found = hub_core(inst, participant_windows(inst), limit_s=5)
+    index = {p.id: i for i, p in enumerate(problem.participants)}
+    assert found.smallest == 2
+    assert found.core == {index["a"], index["b"], index["c"]}
+    assert brute_force_optimum(problem) == 2
+
+
+def test_solver_uses_the_hub_bound_and_the_split_model() -> None:
+    problem = hub_problem()
+    result = solve(problem, time_limit_s=3)
+    assert check_schedule(problem, result) == []
+    assert result.status == "optimal" and result.breaks == 2 and result.lower_bound == 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_hub_bound_is_a_lower_bound(problem: Problem) -> None:
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+    found = hub_core(inst, windows, limit_s=5)
+    truth = brute_force_optimum(problem)
+    if truth is not None and found.smallest:
+        assert sum(window_lower_bound(inst, windows)) + found.smallest <= truth
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_split_model_schedules_are_valid_and_counted_exactly(problem: Problem) -> None:
+    inst = to_instance(problem)
+    if problem.morning_slots is None or any(not dom for dom in inst.domains):
+        return  # the solver builds models only when every meeting has a slot
+    windows = participant_windows(inst)
+    bm = build_split_model(inst, windows, problem.morning_slots, range(inst.n_participants))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 5
+    status = solver.solve(bm.model)
+    truth = brute_force_optimum(problem)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return  # a restriction: it may have no schedule where the problem has one
+    assert truth is not None and round(solver.objective_value) >= truth
+    slots = [next(s for s, v in xs.items() if solver.boolean_value(v)) for xs in bm.x]
+    busy: list[list[int]] = [[] for _ in range(inst.n_participants)]
+    for k, s in enumerate(slots):
+        assert s in inst.domains[k]
+        for p in inst.meetings[k]:
+            busy[p].append(s)
+    assert all(len(b) == len(set(b)) for b in busy)
+    assert all(slots.count(s) <= inst.tables for s in set(slots))
+    breaks = [count_breaks(b) for b in busy]
+    assert sum(breaks) == round(solver.objective_value)
+    if problem.fairness is not None:
+        assert max(breaks) - min(breaks) <= problem.fairness
+
+
+def test_a_split_day_has_a_gap_at_noon() -> None:
+    # a can meet only in slots 2 (morning) and 3 (afternoon): its only "split" would be two adjacent runs, no break
+    people = [Participant(id="a", unavailable=[1, 4]), Participant(id="b"), Participant(id="c")]
+    meetings = [
+        Meeting(id="ab", participants=["a", "b"], session="am"),
+        Meeting(id="ac", participants=["a", "c"], session="pm"),
+    ]
+    problem = Problem(slots=4, morning_slots=2, tables=1, fairness=2, participants=people, meetings=meetings)
+    inst = to_instance(problem)
+    bm = build_split_model(inst, participant_windows(inst), 2, [0])
+    bm.model.add(bm.breaks[0] == 1)  # a splits
+    solver = cp_model.CpSolver()
+    assert solver.solve(bm.model) == cp_model.INFEASIBLE

@@ -6,9 +6,10 @@ back does) searched by CP-SAT in two threads, which settles most instances -> ph
 in this thread, in rounds restarted from the best schedule, while the exact CP-SAT model runs in a
 background thread proving lower bounds (and sometimes finding or proving the optimum) and a window search
 continues; when phase 1 proved the window model infeasible, relaxation probes (`relax.py`) and a SAT search
-for a schedule at the lower bound (`satsearch.py`) run first in place of the exact model. Stops at the time
-limit, or as soon as the best schedule meets the proven lower bound. Tables are numbered per slot at the end
-(tables are identical).
+for a schedule at the lower bound (`satsearch.py`) run first in place of the exact model, and when the hub
+model (`split.py`) shows that two or more participants must break, the split model is searched instead of the
+probes (this thread waits meanwhile). Stops at the time limit, or as soon as the best schedule meets the proven
+lower bound. Tables are numbered per slot at the end (tables are identical).
 """
 
 from __future__ import annotations
@@ -220,7 +221,9 @@ def solve(
         seed: random seed of the annealer.
         probe: when the window model is proved infeasible, probe relaxations of it (`relax.Prober`, `workers - 1`
             threads beside the annealer; the exact model starts when probing ends) and run the SAT search at the
-            lower bound (`satsearch.SatSearch`, one thread).
+            lower bound (`satsearch.SatSearch`, one thread); when the hub model (`split.hub_core`) proves that two or
+            more participants with a window must break, search the split model (`split.build_split_model`, one
+            thread, the annealer paused) instead of probing.
 
     Returns:
         The best schedule found, the proven lower bound and the status.

@@ -402,10 +402,9 @@ def related_patents(
     known = (owner != np.void(bytes(16))) & (ipc1 != b"") & (ipc1 != b"    ")
     if known.any():
         code = np.ascontiguousarray(ipc1.astype("S4")).view(">u4").astype(np.int64)
-        key = (((owner_groups(owner) if groups is None else groups) << 32) | code)[known]
-        ordered = np.sort(key)  # each key's count: where it ends minus where it starts among the sorted keys
-        counts = np.searchsorted(ordered, key, side="right") - np.searchsorted(ordered, key, side="left")
-        out[known] = counts - 1
+        key = ((owner_groups(owner) if groups is None else groups) << 32) | code
+        _, group, counts = np.unique(key[known], return_inverse=True, return_counts=True)
+        out[known] = counts[group.ravel()] - 1
     return out
 
 

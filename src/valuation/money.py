@@ -50,9 +50,9 @@ def product_groups(product: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArr
     shared = product >= 0
     if not shared.any():
         return shared, None
-    ids = product[shared]
-    # The position of each id among the sorted distinct ids: np.unique's inverse, in two calls instead of its ~15.
-    group: NDArray[np.intp] = np.searchsorted(np.unique(ids), ids)
+    # (np.unique's inverse: a searchsorted of the ids into the distinct ones has less overhead on a few
+    # patents but is 3x slower on the batch's chunks, its binary searches missing the cache.)
+    group: NDArray[np.intp] = np.unique(product[shared], return_inverse=True)[1]
     return shared, group
 
 

@@ -323,6 +323,23 @@ def build_relaxed_model(
                 runs, first, last = _two_tasks(model, inst, p, n, busy)
                 intervals.extend(runs)
                 spans[p] = (first, last)
+    _share_tables_and_overlap(model, inst, intervals, spans)
+    bm = _finish(model, inst, x, breaks)
+    bm.relaxed = tuple(relaxed)
+    return bm
+
+
+def _share_tables_and_overlap(
+    model: cp_model.CpModel,
+    inst: Instance,
+    intervals: list[cp_model.IntervalVar],
+    spans: dict[int, tuple[Expr, Expr]],
+) -> None:
+    """Add the redundant constraints on the participants' runs.
+
+    All runs share one cumulative of capacity (meeting width) x tables, and the [first, last) spans of two
+    participants who meet overlap.
+    """
     if intervals:
         width = max(len(members) for members in inst.meetings)
         model.add_cumulative(intervals, [1] * len(intervals), width * inst.tables)
@@ -332,6 +349,3 @@ def build_relaxed_model(
                 (sa, ea), (sb, eb) = spans[a], spans[b]
                 model.add(sb <= ea - 1)
                 model.add(sa <= eb - 1)
-    bm = _finish(model, inst, x, breaks)
-    bm.relaxed = tuple(relaxed)
-    return bm

@@ -29,7 +29,16 @@ from typing import NamedTuple
 from ortools.sat.python import cp_model
 
 from roadshow.scheduling.instance import Instance
-from roadshow.scheduling.model import BreakModel, Expr, _busy, _check, _exact_breaks, _finish, _slot_vars
+from roadshow.scheduling.model import (
+    BreakModel,
+    Expr,
+    _busy,
+    _check,
+    _exact_breaks,
+    _finish,
+    _share_tables_and_overlap,
+    _slot_vars,
+)
 from roadshow.scheduling.windows import _perfect_matching
 
 HUB_LIMIT_S = 1.0  # time for enumerating the hub model's minimal breaker sets
@@ -217,15 +226,7 @@ def build_split_model(
             model.add(first == runs[0][0]).only_enforce_if(split)
             model.add(last == runs[1][1]).only_enforce_if(split)
         spans[p] = (first, last)
-    if intervals:
-        width = max(len(members) for members in inst.meetings)
-        model.add_cumulative(intervals, [1] * len(intervals), width * inst.tables)
-    for members in inst.meetings:
-        for pa, pb in itertools.combinations(members, 2):
-            if pa in spans and pb in spans:
-                (sa, ea), (sb, eb) = spans[pa], spans[pb]
-                model.add(sb <= ea - 1)
-                model.add(sa <= eb - 1)
+    _share_tables_and_overlap(model, inst, intervals, spans)
     bm = _finish(model, inst, x, breaks)
     bm.relaxed = tuple(sorted(allow))
     return bm

@@ -219,7 +219,9 @@ def joined_sql() -> str:
     """The patents of enterprise ``$3`` and the numbers ``$4``, each with its events summary and owner facts.
 
     ``$1`` is the valuation date and ``$2`` the chain codes in :data:`CHAIN_CODES` order, as for
-    :func:`patents_sql`; rows come in its order (owner, then number; unowned last).
+    :func:`patents_sql`; rows come in its order (owner, then number; unowned last). Each row's owner facts
+    are looked up by the enterprises' primary key (the lateral subquery's ``OFFSET 0`` keeps the planner
+    from turning it into a hash join over every enterprise; migration 0010).
     """
     columns = ", ".join(name for name, _, _ in PATENT_FIELDS)
     patents = f"{_PATENT_SELECT} WHERE p.owner_id = $3 OR p.number = ANY ($4::text[])"
@@ -233,12 +235,12 @@ SELECT pr.*, {event_columns}, ev.number IS NOT NULL,
     en.organisation_id IS NOT NULL
 FROM ({patents}) AS pr({columns})
 LEFT JOIN ({events}) AS ev(number, {", ".join(_EVENT_COLUMNS)}) ON ev.number = pr.number
-LEFT JOIN (
+LEFT JOIN LATERAL (
     SELECT e.organisation_id, coalesce(array_position($2::text[], e.chain_code) - 1, -1)::int2 AS chain,
         'hnte' = ANY (e.certifications) AS high_tech,
         coalesce(e.revenue * coalesce(e.patent_industrialisation_rate, 1), 'NaN')::float8 AS sales
-    FROM enterprises e
-) en ON en.organisation_id = pr.owner
+    FROM enterprises e WHERE e.organisation_id = pr.owner OFFSET 0
+) en ON true
 ORDER BY pr.owner = '{NIL_OWNER}'::uuid, pr.owner, pr.number
 """
 

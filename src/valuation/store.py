@@ -181,13 +181,14 @@ async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: An
 
 
 _JOINED_SQL = joined_sql()
-# The same query as a PL/pgSQL function (migration 0008): its plan is cached per connection, where the COPY
-# of the query with inlined literals was planned on every call (1.9 ms of PostgreSQL CPU instead of 0.67 ms).
+# The same query as a PL/pgSQL function (migration 0008, replaced by 0010): its plan is cached per connection,
+# where the COPY of the query with inlined literals was planned on every call (1.9 ms of PostgreSQL CPU instead
+# of 0.67 ms).
 _FACTS_SQL = "SELECT * FROM valuation_assessment_facts($1, $2, $3, $4)"
 
 
 def facts_function_body() -> str:
-    """The body migration 0008 gives ``valuation_assessment_facts`` (a test checks the stored one equals it)."""
+    """The body migration 0010 gives ``valuation_assessment_facts`` (a test checks the stored one equals it)."""
     return "#variable_conflict use_column\nBEGIN RETURN QUERY " + _JOINED_SQL + "; END\n"
 
 
@@ -443,6 +444,8 @@ async def list_transactions(conn: Conn, chain: str | None, after: list[Any] | No
     return [msgspec.convert(dict(r), Transaction) for r in rows]
 
 
+_json_encoder = msgspec.json.Encoder()  # the pool's json codec's encoder (ipledge.db.pool)
+
 # --- assessments --------------------------------------------------------------------------------------
 
 _SUMMARY = (
@@ -458,13 +461,17 @@ async def insert_assessment(
     """Insert the report and its audit row in one statement (atomic without a transaction block).
 
     ``values`` end with the inputs and the zh and en reports (json columns: stored as encoded, not parsed
-    into jsonb; migration 0009).
+    into jsonb; migration 0009). Those three are sent as their UTF-8 JSON bytes (bytea, converted to json in
+    the statement): the pool's json codec would make a str of each ~17 KB document for asyncpg to encode back
+    to UTF-8. The stored text is the same (the same msgspec encoder).
     """
+    values = (*values[:-3], *(_json_encoder.encode(v) for v in values[-3:]))
     row = await conn.fetchrow(
         "WITH a AS (INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
         " coefficient_version, patent_count, requested_amount, collateral_value, suggested_loan,"
         " suggested_term_months, inputs, report_zh, report_en)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_at),"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, convert_from($12, 'UTF8')::jsonb,"
+        " convert_from($13, 'UTF8')::json, convert_from($14, 'UTF8')::json) RETURNING id, created_at),"
         " l AS (INSERT INTO audit_log (actor_org, actor_key, action, subject_type, subject_id, detail, request_id)"
         " SELECT $2, $3, 'assessment.created', 'assessment', a.id::text, $15, $16 FROM a)"
         " SELECT id, created_at FROM a",

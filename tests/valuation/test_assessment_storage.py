@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from tests.valuation.test_api_assessments import patent_row, seed
 from valuation.public import enterprise_summaries
+from valuation.schemas import ReportBody
 
 _REPORT_ONLY = {"id", "created_at", "created_by", "inputs"}
 
@@ -87,3 +89,17 @@ async def test_a_row_holds_its_report_in_exactly_one_form(db: Any, assessed: dic
     for query in (both, neither, one_language):
         with pytest.raises(asyncpg.CheckViolationError):
             await db.fetchval(query, assessed["id"])
+
+
+async def test_the_stored_json_is_the_encoders_text_byte_for_byte(db: Any, assessed: dict[str, Any]) -> None:
+    """The reports go to PostgreSQL as UTF-8 bytes (store.insert_assessment): the stored text is msgspec's
+    encoding, non-ASCII text included, not re-serialised; the inputs (jsonb) hold what the service returned."""
+    row = await db.fetchrow(
+        "SELECT report_zh::text AS zh, report_en::text AS en, inputs::text AS inputs FROM assessments WHERE id = $1",
+        assessed["id"],
+    )
+    for text in (row["zh"], row["en"]):
+        assert msgspec.json.encode(msgspec.json.decode(text, type=ReportBody)).decode() == text
+    assert any(ord(ch) > 0x7F for ch in row["zh"])
+    assert json.loads(row["zh"]) == {k: v for k, v in assessed.items() if k not in _REPORT_ONLY}
+    assert json.loads(row["inputs"]) == assessed["inputs"]

@@ -73,7 +73,7 @@ async def test_joined_facts_equal_the_separate_queries(
 
 
 async def test_facts_function_is_the_joined_query(db: Any) -> None:
-    """Migration 0008's function runs exactly :func:`joined_sql` (a change of the query needs a new migration)."""
+    """Migration 0010's function runs exactly :func:`joined_sql` (a change of the query needs a new migration)."""
     async with db.acquire() as conn:
         body = await conn.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'valuation_assessment_facts'")
     assert body == store.facts_function_body()

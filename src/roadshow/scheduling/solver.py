@@ -43,6 +43,9 @@ STOP_MARGIN_S = 0.3
 RETURN_MARGIN_S = 0.1
 ROUND_S = 2.5
 WINDOW_PHASE = 0.4  # share of the time limit the window search runs before the annealer starts
+# when the split model is searched, the SAT search runs beside it only until this share of the time limit (it is
+# interrupted `satsearch.INTERRUPT_LEAD_S` earlier); then a second split search with another seed takes its core
+SPLIT_SAT_PHASE = 0.5
 
 
 def _fair_cap(inst: Instance) -> int | None:
@@ -165,26 +168,44 @@ def _anneal(
     hint: Mapping[int, int],
     *,
     waits: Sequence[CpSearch] = (),
+    sat: SatSearch | None = None,
+    relay: CpSearch | None = None,
 ) -> _Best:
     """Anneal in rounds from the best schedule of all searches until the deadline or an optimal schedule.
 
     While a search in `waits` runs, this thread does not anneal (it polls for an optimum), so that search has the
-    core; the bounder starts when probing and the searches in `waits` have ended.
+    core; the bounder starts when probing and the searches in `waits` have ended. `relay` (a second split search)
+    starts when `sat` has ended, unless every search in `waits` has already ended with its model solved to
+    optimality (then another seed would find the same); meanwhile it counts as running. The SAT search's proven
+    bound ends the solve as soon as a schedule meets it.
     """
     inst = annealer.inst
     best = _Best()
     restart = start
     while True:
+        settled = all(w.done() and w.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) for w in waits)
+        pending = relay is not None and not relay.started and not settled
+        if pending and relay is not None and (sat is None or sat.done()) and time.monotonic() < deadline:
+            relay.start()
+            pending = False
         gates: list[CpSearch | Prober] = [*waits, *(s for s in searches if isinstance(s, Prober))]
-        if not bounder.started and all(g.done() for g in gates):
+        if relay is not None and relay.started:
+            gates.append(relay)
+        if not bounder.started and not pending and all(g.done() for g in gates):
             bounder.start()
         lb = max(lb, bounder.lower_bound)
+        if sat is not None and sat.proves_bound:
+            lb = max(lb, sat.lower_bound)
         _collect(best, searches, hint)
         done = best.breaks is not None and best.breaks <= lb and not (hint and best.key and best.key[1])
         now = time.monotonic()
         if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
             return best
-        running = [w for w in waits if not w.done()]
+        running: list[CpSearch | SatSearch] = [w for w in waits if not w.done()]
+        if relay is not None and relay.started and not relay.done():
+            running.append(relay)
+        if pending and sat is not None:
+            running.append(sat)
         if running:
             running[0].wait(min(0.05, deadline - now))
             continue
@@ -293,6 +314,7 @@ def solve(
     searches: list[CpSearch | Prober | SatSearch] = [bounder, *window_searches]
     sat: SatSearch | None = None
     split: CpSearch | None = None
+    relay: CpSearch | None = None
     if probe and any(s.status == cp_model.INFEASIBLE for s in window_searches) and not hint_idx:
         # someone with a window must break. The hub model tells whether two or more must (then no single
         # relaxation works, and the split model searches instead of the probes); a SAT solver asks for a schedule
@@ -301,18 +323,27 @@ def solve(
         hubs = _hub_core(inst, windows, deadline)
         if hubs.smallest >= 2:
             lb = max(lb, window_floor + hubs.smallest)
-        sat = SatSearch(inst, windows, target=functools.partial(_bound, lb, bounder), deadline=deadline)
+        splitting = hubs.smallest >= 2 and problem.morning_slots is not None
+        sat = SatSearch(
+            inst,
+            windows,
+            target=functools.partial(_bound, lb, bounder),
+            deadline=min(deadline, started + SPLIT_SAT_PHASE * limit) if splitting else deadline,
+        )
         searches.append(sat)
-        if hubs.smallest >= 2 and problem.morning_slots is not None:
-            split = CpSearch(
-                functools.partial(build_split_model, inst, windows, problem.morning_slots, hubs.hubs | hubs.core),
-                workers=1,
-                subsolvers=[],
-                deadline=deadline,
-                proves_bound=False,
-                linearization_level=0,
-                seed=seed,
-                name="split",
+        if splitting and problem.morning_slots is not None:
+            split, relay = (
+                CpSearch(
+                    functools.partial(build_split_model, inst, windows, problem.morning_slots, hubs.hubs | hubs.core),
+                    workers=1 + i,
+                    subsolvers=["no_lp"] * (1 + i) if i else [],
+                    deadline=deadline,
+                    proves_bound=False,
+                    linearization_level=0,
+                    seed=seed + i,
+                    name=f"split{i}",
+                )
+                for i in range(2)
             )
             searches.append(split)
         elif hubs.smallest < 2:
@@ -330,9 +361,22 @@ def solve(
     try:
         for source in searches[len(window_searches) + 1 :]:
             source.start()
+        if relay is not None:
+            searches.append(relay)  # started by `_anneal` when the SAT search ends
         if not any(isinstance(s, Prober) for s in searches) and split is None:
             bounder.start()  # else when probing or the split search ends
-        best = _anneal(annealer, start, bounder, searches, deadline, lb, hint_idx, waits=[split] if split else [])
+        best = _anneal(
+            annealer,
+            start,
+            bounder,
+            searches,
+            deadline,
+            lb,
+            hint_idx,
+            waits=[split] if split else [],
+            sat=sat,
+            relay=relay,
+        )
     finally:
         stop_all(searches, cutoff)
     _collect(best, searches, hint_idx)

@@ -15,7 +15,8 @@ one run of meetings in the morning and one in the afternoon, with the hub meetin
 that way: a participant either uses one of its windows, or has one run ending in the morning and one run starting
 in the afternoon, not adjacent (exactly one break). Both are chosen among precomputed patterns (literals, busy
 exactly on the chosen pattern), so CP-SAT propagates them as strongly as windows; participants without a window
-may break anywhere (counted exactly). Its schedules are valid schedules of the problem with their breaks counted
+(they break at least once) get two runs anywhere in the day, so exactly one break, and both runs join the redundant
+constraints. Its schedules are valid schedules of the problem with their breaks counted
 exactly; it is a restriction, so it proves nothing.
 """
 
@@ -34,10 +35,10 @@ from roadshow.scheduling.model import (
     Expr,
     _busy,
     _check,
-    _exact_breaks,
     _finish,
     _share_tables_and_overlap,
     _slot_vars,
+    _two_tasks,
 )
 from roadshow.scheduling.windows import _perfect_matching
 
@@ -173,8 +174,13 @@ def build_split_model(
             breaks.append(0)
             continue
         if not windows[p]:
+            # no window: at least one break; two runs: at most one. So exactly one, and both runs go on the
+            # cumulative and the day's span in the overlap constraints, like everyone else's patterns
             model.add(sum(busy.values()) == n)
-            breaks.append(_exact_breaks(model, p, busy))
+            two_runs, first_slot, end_slot = _two_tasks(model, inst, p, n, busy)
+            intervals.extend(two_runs)
+            spans[p] = (first_slot, end_slot)
+            breaks.append(1)
             continue
         doms = [inst.domains[k] for k in mine]
         pats = (

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from hypothesis import HealthCheck, given, settings
 from ortools.sat.python import cp_model
 
 from roadshow.scheduling import Meeting, Participant, Problem, check_schedule, solve
+from roadshow.scheduling.bounder import CpSearch
 from roadshow.scheduling.checker import count_breaks
 from roadshow.scheduling.instance import to_instance
+from roadshow.scheduling.model import BreakModel
 from roadshow.scheduling.split import build_split_model, hub_core
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
 from tests.roadshow.test_scheduling_solver import brute_force_optimum, problems
@@ -95,3 +100,40 @@ def test_a_split_day_has_a_gap_at_noon() -> None:
     bm.model.add(bm.breaks[0] == 1)  # a splits
     solver = cp_model.CpSolver()
     assert solver.solve(bm.model) == cp_model.INFEASIBLE
+
+
+def test_capped_split_search_climbs_from_an_infeasible_cap() -> None:
+    # two of a, b, c must break: caps 0 and 1 are proved infeasible, the ladder goes on to 2 and finds the optimum
+    problem = hub_problem()
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+    allow = set(range(inst.n_participants))
+    caps: list[int] = []
+
+    def build(*, stop: Callable[[], bool], cap: int) -> BreakModel:
+        caps.append(cap)
+        return build_split_model(inst, windows, 3, allow, cap=cap)
+
+    search = CpSearch(
+        build, workers=1, subsolvers=[], deadline=time.monotonic() + 10, proves_bound=False, cap=0, name="t"
+    )
+    search.start()
+    search.wait(10)
+    assert search.done() and caps == [0, 1, 2]
+    assert search.status == cp_model.OPTIMAL and search.best is not None and search.best[0] == 2
+
+
+def test_cap_keeps_the_split_model_optimum() -> None:
+    problem = hub_problem()
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+    values = []
+    for cap in (None, 2, 5):
+        bm = build_split_model(inst, windows, 3, range(inst.n_participants), cap=cap)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        assert solver.solve(bm.model) == cp_model.OPTIMAL
+        values.append(round(solver.objective_value))
+    assert values == [2, 2, 2]
+    bm = build_split_model(inst, windows, 3, range(inst.n_participants), cap=1)
+    assert cp_model.CpSolver().solve(bm.model) == cp_model.INFEASIBLE

@@ -42,6 +42,10 @@ class CpSearch:
         linearization_level: CP-SAT's LP relaxation level (None: its default). 0, no LP, is what finds
             schedules of the window model fastest: its strength is propagation, the LP only slows it down.
         seed: CP-SAT's random seed.
+        cap: when set, `build` also gets a `cap` keyword argument (a bound on the objective the model is built with)
+            and the search is a ladder: while the capped model is proved infeasible and time is left, the model is
+            rebuilt with the cap one higher and searched again. A restricted model searched just above a proven
+            lower bound finds schedules there that the open objective search misses (see `split.py`).
         name: the thread's name.
     """
 
@@ -55,6 +59,7 @@ class CpSearch:
         proves_bound: bool,
         linearization_level: int | None = None,
         seed: int = 0,
+        cap: int | None = None,
         name: str,
     ) -> None:
         self.build = build
@@ -64,6 +69,7 @@ class CpSearch:
         self.proves_bound = proves_bound
         self.linearization_level = linearization_level
         self.seed = seed
+        self.cap = cap
         self.lower_bound = 0
         self.best: tuple[int, list[int]] | None = None
         self.status = cp_model.UNKNOWN
@@ -92,10 +98,21 @@ class CpSearch:
             self.lower_bound = max(self.lower_bound, int(value + 1e-6 + 0.999))
 
     def _run(self) -> None:
-        try:
-            bm = self.build(stop=self._stopped.is_set)
-        except Cancelled:
-            return
+        while True:
+            try:
+                if self.cap is None:
+                    bm = self.build(stop=self._stopped.is_set)
+                else:
+                    bm = self.build(stop=self._stopped.is_set, cap=self.cap)
+            except Cancelled:
+                return
+            status = self._search(bm)
+            if status != cp_model.INFEASIBLE or self.cap is None or self._stopped.is_set():
+                return
+            self.cap += 1
+            self._solver = cp_model.CpSolver()
+
+    def _search(self, bm: BreakModel) -> cp_model.CpSolverStatus:
         params = self._solver.parameters
         params.num_workers = self.workers
         params.subsolvers.extend(self.subsolvers)
@@ -105,7 +122,7 @@ class CpSearch:
         self._solver.best_bound_callback = self._bound
         remaining = self.deadline - time.monotonic()
         if self._stopped.is_set() or remaining <= 0:
-            return
+            return cp_model.UNKNOWN
         params.max_time_in_seconds = remaining
         status = self._solver.solve(bm.model, _Recorder(self, bm))
         self.status = status
@@ -113,6 +130,7 @@ class CpSearch:
             self._bound(self._solver.objective_value)
         elif status == cp_model.FEASIBLE:
             self._bound(self._solver.best_objective_bound)
+        return status
 
     def done(self) -> bool:
         """Whether the search has finished (optimal, infeasible or out of time)."""

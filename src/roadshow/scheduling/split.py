@@ -145,6 +145,7 @@ def build_split_model(
     cut: int,
     allow: Collection[int],
     *,
+    cap: int | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> BreakModel:
     """The window model in which the participants in `allow` may split their day at `cut` (0-based first pm slot).
@@ -234,5 +235,7 @@ def build_split_model(
         spans[p] = (first, last)
     _share_tables_and_overlap(model, inst, intervals, spans)
     bm = _finish(model, inst, x, breaks)
+    if cap is not None:
+        model.add(bm.total <= cap)
     bm.relaxed = tuple(sorted(allow))
     return bm

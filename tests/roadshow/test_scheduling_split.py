@@ -102,25 +102,43 @@ def test_a_split_day_has_a_gap_at_noon() -> None:
     assert solver.solve(bm.model) == cp_model.INFEASIBLE
 
 
-def test_capped_split_search_climbs_from_an_infeasible_cap() -> None:
-    # two of a, b, c must break: caps 0 and 1 are proved infeasible, the ladder goes on to 2 and finds the optimum
+def test_capped_split_search_drops_an_infeasible_cap() -> None:
+    # two of a, b, c must break: the cap 1 is proved infeasible, the search goes on without it and finds the optimum
     problem = hub_problem()
     inst = to_instance(problem)
     windows = participant_windows(inst)
     allow = set(range(inst.n_participants))
-    caps: list[int] = []
+    caps: list[int | None] = []
 
-    def build(*, stop: Callable[[], bool], cap: int) -> BreakModel:
+    def build(*, stop: Callable[[], bool], cap: int | None = None) -> BreakModel:
         caps.append(cap)
         return build_split_model(inst, windows, 3, allow, cap=cap)
 
     search = CpSearch(
-        build, workers=1, subsolvers=[], deadline=time.monotonic() + 10, proves_bound=False, cap=0, name="t"
+        build, workers=1, subsolvers=[], deadline=time.monotonic() + 10, proves_bound=False, cap=1, name="t"
     )
     search.start()
     search.wait(10)
-    assert search.done() and caps == [0, 1, 2]
+    assert search.done() and caps == [1, None]
     assert search.status == cp_model.OPTIMAL and search.best is not None and search.best[0] == 2
+
+
+def test_capped_search_of_an_infeasible_model_ends() -> None:
+    # the split model of this problem has no schedule at all: the capped search ends INFEASIBLE after the uncapped
+    # attempt instead of refuting cap after cap until its deadline
+    problem = hub_problem()
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+
+    def build(*, stop: Callable[[], bool], cap: int | None = None) -> BreakModel:
+        return build_split_model(inst, windows, 3, (), cap=cap)  # nobody may split: the pigeonhole has no answer
+
+    started = time.monotonic()
+    search = CpSearch(build, workers=1, subsolvers=[], deadline=started + 10, proves_bound=False, cap=0, name="t")
+    search.start()
+    search.wait(10)
+    assert search.done() and search.status == cp_model.INFEASIBLE and search.best is None
+    assert time.monotonic() - started < 5
 
 
 def test_cap_keeps_the_split_model_optimum() -> None:

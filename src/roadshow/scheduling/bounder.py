@@ -42,10 +42,11 @@ class CpSearch:
         linearization_level: CP-SAT's LP relaxation level (None: its default). 0, no LP, is what finds
             schedules of the window model fastest: its strength is propagation, the LP only slows it down.
         seed: CP-SAT's random seed.
-        cap: when set, `build` also gets a `cap` keyword argument (a bound on the objective the model is built with)
-            and the search is a ladder: while the capped model is proved infeasible and time is left, the model is
-            rebuilt with the cap one higher and searched again. A restricted model searched just above a proven
-            lower bound finds schedules there that the open objective search misses (see `split.py`).
+        cap: when set, `build` first gets a `cap` keyword argument (a bound on the objective the model is built
+            with); if the capped model is proved infeasible, the model is rebuilt without it and searched again. A
+            restricted model searched just above a proven lower bound finds schedules there that the open objective
+            search misses (see `solver.SPLIT_CAP_ABOVE`). One step, not a ladder: when the uncapped model is itself
+            infeasible, every cap is refuted in turn until the deadline.
         name: the thread's name.
     """
 
@@ -109,7 +110,7 @@ class CpSearch:
             status = self._search(bm)
             if status != cp_model.INFEASIBLE or self.cap is None or self._stopped.is_set():
                 return
-            self.cap += 1
+            self.cap = None  # the cap was too low: search the model itself (whose infeasibility then means something)
             self._solver = cp_model.CpSolver()
 
     def _search(self, bm: BreakModel) -> cp_model.CpSolverStatus:

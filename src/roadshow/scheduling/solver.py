@@ -47,8 +47,8 @@ WINDOW_PHASE = 0.4  # share of the time limit the window search runs before the 
 # interrupted `satsearch.INTERRUPT_LEAD_S` earlier); then a second split search with another seed (one worker, the
 # same cap) takes its core
 SPLIT_SAT_PHASE = 0.5
-# the split searches are capped at "total breaks <= lower bound + SPLIT_CAP_ABOVE" (raised by one each time the capped
-# model is proved infeasible). With the cap the searches reach the crafb optima (one above the hub bound) with every
+# the split searches are capped at "total breaks <= lower bound + SPLIT_CAP_ABOVE" (dropped when the capped model
+# is proved infeasible). With the cap the searches reach the crafb optima (one above the hub bound) with every
 # seed tried (0-7, solve() at load 1.4-1.7); uncapped, the objective search often stalls 1-4 breaks above them. A cap
 # only cuts schedules worse than itself, so a capped search ending OPTIMAL has the split model's optimum
 SPLIT_CAP_ABOVE = 1

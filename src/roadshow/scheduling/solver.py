@@ -52,6 +52,7 @@ SPLIT_SAT_PHASE = 0.5
 # seed tried (0-7, solve() at load 1.4-1.7); uncapped, the objective search often stalls 1-4 breaks above them. A cap
 # only cuts schedules worse than itself, so a capped search ending OPTIMAL has the split model's optimum
 SPLIT_CAP_ABOVE = 1
+SPLIT_FALLBACK = 0.8  # share of the limit after which the annealer runs beside split searches that found nothing
 
 
 def _fair_cap(inst: Instance) -> int | None:
@@ -176,6 +177,7 @@ def _anneal(
     waits: Sequence[CpSearch] = (),
     sat: SatSearch | None = None,
     relay: CpSearch | None = None,
+    fallback_at: float = float("inf"),
 ) -> _Best:
     """Anneal in rounds from the best schedule of all searches until the deadline or an optimal schedule.
 
@@ -207,12 +209,16 @@ def _anneal(
         now = time.monotonic()
         if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
             return best
+        # the searches in `waits` keep the core while they run, unless none of them has found a schedule by
+        # `fallback_at`: then the annealer runs beside them (else a split search stuck on a restricted model that has
+        # no schedule, or no proof of that, would leave the solve without one)
+        waiting = best.slots is not None or now < fallback_at
         running: list[CpSearch | SatSearch] = [w for w in waits if not w.done()]
         if relay is not None and relay.started and not relay.done():
             running.append(relay)
         if pending and sat is not None:
             running.append(sat)
-        if running:
+        if running and waiting:
             running[0].wait(min(0.05, deadline - now))
             continue
         annealer.reset(best.slots if best.slots is not None else restart)
@@ -383,6 +389,7 @@ def solve(
             waits=[split] if split else [],
             sat=sat,
             relay=relay,
+            fallback_at=started + SPLIT_FALLBACK * limit,
         )
     finally:
         stop_all(searches, cutoff)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -9,10 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from ortools.sat.python import cp_model
 
 from roadshow.scheduling import Meeting, Participant, Problem, check_schedule, solve
-from roadshow.scheduling.bounder import CpSearch
+from roadshow.scheduling.bounder import CpSearch, stop_all
 from roadshow.scheduling.checker import count_breaks
+from roadshow.scheduling.initial import initial_schedule
 from roadshow.scheduling.instance import to_instance
-from roadshow.scheduling.model import BreakModel
+from roadshow.scheduling.model import BreakModel, Cancelled, build_model
+from roadshow.scheduling.search import Annealer
+from roadshow.scheduling.solver import _anneal
 from roadshow.scheduling.split import build_split_model, hub_core
 from roadshow.scheduling.windows import participant_windows, window_lower_bound
 from tests.roadshow.test_scheduling_solver import brute_force_optimum, problems
@@ -155,3 +159,40 @@ def test_cap_keeps_the_split_model_optimum() -> None:
     assert values == [2, 2, 2]
     bm = build_split_model(inst, windows, 3, range(inst.n_participants), cap=1)
     assert cp_model.CpSolver().solve(bm.model) == cp_model.INFEASIBLE
+
+
+def _stuck_search(deadline: float) -> CpSearch:
+    """A search that finds nothing until it is stopped (a restricted model with no schedule and no quick proof)."""
+
+    def build(*, stop: Callable[[], bool]) -> BreakModel:
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise Cancelled
+
+    return CpSearch(build, workers=1, subsolvers=[], deadline=deadline, proves_bound=False, name="stuck")
+
+
+def test_annealer_runs_when_the_split_searches_find_nothing() -> None:
+    problem = hub_problem()
+    inst = to_instance(problem)
+    windows = participant_windows(inst)
+    start = initial_schedule(inst, time_limit_s=5)
+    assert start is not None
+    found = []
+    for fallback in (0.3, None):
+        deadline = time.monotonic() + 1.0
+        stuck = _stuck_search(deadline)
+        stuck.start()
+        bounder = CpSearch(
+            functools.partial(build_model, inst, windows), workers=1, subsolvers=[], deadline=deadline,
+            proves_bound=True, name="bounder",
+        )  # fmt: skip
+        annealer = Annealer(inst, start, fair_cap=problem.fairness)
+        best = _anneal(
+            annealer, start, bounder, [stuck], deadline, 0, {}, waits=[stuck],
+            fallback_at=time.monotonic() + fallback if fallback is not None else float("inf"),
+        )  # fmt: skip
+        stop_all([stuck, bounder], time.monotonic() + 2)
+        found.append(best.slots)
+    with_fallback, without = found
+    assert with_fallback is not None and without is None

@@ -5,7 +5,8 @@ participant per slot, at most `tables` per slot): relocate one meeting, or swap 
 chain (the connected meetings of two slots, as in edge-colouring timetables). The cost is
 4 x breaks + idle slots inside a participant's day (a smooth guide towards closing gaps) + a heavy
 penalty above the fairness cap + 1 per hinted meeting moved away from its hinted slot.
-A participant's busy slots are a bitmask, so its break count is a popcount: runs of ones minus one.
+A participant's busy slots are a bitmask, so its break count is a popcount: runs of ones minus one; the cost
+of a mask is memoised, and an index (participant, slot) -> meeting makes a Kempe chain one lookup per member.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Annealer:
         self.free = [k for k, dom in enumerate(inst.domains) if len(dom) > 1]
         self.fair_cap = fair_cap
         self.hint = dict(hint or {})
+        self._costs: dict[int, int] = {}  # busy mask -> _pcost (masks recur: a dict hit beats recounting)
         self.reset(slots)
 
     def reset(self, slots: list[int]) -> None:
@@ -65,12 +67,14 @@ class Annealer:
         self.slot = list(slots)
         self.mask = [0] * self.inst.n_participants
         self.load = [0] * self.inst.n_slots
-        self.by_slot: list[set[int]] = [set() for _ in range(self.inst.n_slots)]
+        n_slots = self.inst.n_slots
+        # at[p * n_slots + s]: the meeting participant p has in slot s (-1: none)
+        self.at = [-1] * (self.inst.n_participants * n_slots)
         for k, s in enumerate(self.slot):
             self.load[s] += 1
-            self.by_slot[s].add(k)
             for p in self.members[k]:
                 self.mask[p] |= 1 << s
+                self.at[p * n_slots + s] = k
         self.brk = [mask_breaks(m) for m in self.mask]
         self.total = sum(self.brk)
         self.over = sum(1 for b in self.brk if self._over(b))
@@ -81,6 +85,12 @@ class Annealer:
         return self.fair_cap is not None and b > self.fair_cap
 
     def _pcost(self, mask: int) -> int:
+        c = self._costs.get(mask)
+        if c is None:
+            c = self._costs[mask] = self._pcost_of(mask)
+        return c
+
+    def _pcost_of(self, mask: int) -> int:
         b = mask_breaks(mask)
         if not b:
             return 0
@@ -95,7 +105,16 @@ class Annealer:
         return self.over, self.total, self.moved
 
     def _delta(self, moves: dict[int, int], new_masks: dict[int, int]) -> int:
-        d = sum(self._pcost(m) - self._pcost(self.mask[p]) for p, m in new_masks.items())
+        costs, mask, pcost = self._costs, self.mask, self._pcost
+        d = 0
+        for p, m in new_masks.items():
+            c = costs.get(m)
+            if c is None:
+                c = pcost(m)
+            c0 = costs.get(mask[p])
+            if c0 is None:
+                c0 = pcost(mask[p])
+            d += c - c0
         if self.hint:
             for k, s in moves.items():
                 want = self.hint.get(k)
@@ -104,16 +123,21 @@ class Annealer:
         return d
 
     def _apply(self, moves: dict[int, int], new_masks: dict[int, int], delta: int) -> None:
+        n_slots, at = self.inst.n_slots, self.at
         for k, s in moves.items():
             old = self.slot[k]
             want = self.hint.get(k)
             if want is not None:
                 self.moved += (s != want) - (old != want)
             self.load[old] -= 1
-            self.by_slot[old].discard(k)
             self.load[s] += 1
-            self.by_slot[s].add(k)
             self.slot[k] = s
+            for p in self.members[k]:
+                if at[p * n_slots + old] == k:  # a chain swap may already have put another meeting there
+                    at[p * n_slots + old] = -1
+        for k, s in moves.items():
+            for p in self.members[k]:
+                at[p * n_slots + s] = k
         for p, m in new_masks.items():
             b = mask_breaks(m)
             self.total += b - self.brk[p]
@@ -138,21 +162,19 @@ class Annealer:
 
     def _chain(self, k: int, s: int, t: int) -> set[int] | None:
         """Meetings in slots s/t connected to k through shared participants (None if one cannot swap)."""
+        n_slots, at, slot, dom_mask, members = self.inst.n_slots, self.at, self.slot, self.dom_mask, self.members
         chain = {k}
         stack = [k]
         while stack:
             j = stack.pop()
-            other = t if self.slot[j] == s else s
-            if not self.dom_mask[j] >> other & 1:
+            other = t if slot[j] == s else s
+            if not dom_mask[j] >> other & 1:
                 return None
-            for p in self.members[j]:
-                if not self.mask[p] >> other & 1:
-                    continue
-                for i in self.by_slot[other]:
-                    if i not in chain and p in self.members[i]:
-                        chain.add(i)
-                        stack.append(i)
-                        break
+            for p in members[j]:
+                i = at[p * n_slots + other]
+                if i >= 0 and i not in chain:
+                    chain.add(i)
+                    stack.append(i)
         return chain
 
     def propose_kempe(self, k: int) -> Move | None:

@@ -160,46 +160,46 @@ class Annealer:
             new_masks[p] = (self.mask[p] ^ bit_old) | bit_new
         return {k: s_new}, new_masks
 
-    def _chain(self, k: int, s: int, t: int) -> set[int] | None:
-        """Meetings in slots s/t connected to k through shared participants (None if one cannot swap)."""
-        n_slots, at, slot, dom_mask, members = self.inst.n_slots, self.at, self.slot, self.dom_mask, self.members
-        chain = {k}
-        stack = [k]
-        while stack:
-            j = stack.pop()
-            other = t if slot[j] == s else s
-            if not dom_mask[j] >> other & 1:
-                return None
-            for p in members[j]:
-                i = at[p * n_slots + other]
-                if i >= 0 and i not in chain:
-                    chain.add(i)
-                    stack.append(i)
-        return chain
-
     def propose_kempe(self, k: int) -> Move | None:
-        """Swap slots s=slot[k] and a random t for the Kempe chain of meetings connected to k."""
-        s = self.slot[k]
-        t = self.rng.choice(self.domains[k])
+        """Swap slots s=slot[k] and a random t for the Kempe chain of meetings connected to k.
+
+        The chain: the meetings of slots s and t connected to k through shared participants; it cannot swap when one
+        of them may not take the other slot, or when the swap overfills a slot.
+        """
+        slot = self.slot
+        s = slot[k]
+        dom = self.domains[k]
+        t = dom[self.rng.randrange(len(dom))]  # the stream of rng.choice, without its call
         if t == s:
             return None
-        chain = self._chain(k, s, t)
-        if chain is None:
-            return None
-        moves = {j: (t if self.slot[j] == s else s) for j in chain}
-        to_t = sum(1 for j in moves if self.slot[j] == s)
+        n_slots, at, dom_mask, members = self.inst.n_slots, self.at, self.dom_mask, self.members
+        moves = {k: t}
+        stack = [k]
+        to_t = 0
+        while stack:
+            j = stack.pop()
+            here = slot[j]
+            other = t if here == s else s
+            if not dom_mask[j] >> other & 1:
+                return None
+            to_t += here == s
+            for p in members[j]:
+                i = at[p * n_slots + other]
+                if i >= 0 and i not in moves:
+                    moves[i] = here
+                    stack.append(i)
         to_s = len(moves) - to_t
-        if self.load[t] + to_t - to_s > self.inst.tables or self.load[s] + to_s - to_t > self.inst.tables:
+        tables = self.inst.tables
+        if self.load[t] + to_t - to_s > tables or self.load[s] + to_s - to_t > tables:
             return None
         pair = (1 << s) | (1 << t)
+        mask = self.mask
         new_masks = {}
-        for j in chain:
-            for p in self.members[j]:
+        for j in moves:
+            for p in members[j]:
                 if p not in new_masks:
-                    m = self.mask[p]
-                    if m & pair != pair:  # busy in exactly one of the two slots: it swaps
-                        m ^= pair
-                    new_masks[p] = m
+                    m = mask[p]
+                    new_masks[p] = m if m & pair == pair else m ^ pair  # busy in exactly one of the two: it swaps
         return moves, new_masks
 
     @staticmethod

@@ -6,9 +6,11 @@ import functools
 import time
 from collections.abc import Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from ortools.sat.python import cp_model
 
+import roadshow.scheduling.solver as solver_module
 from roadshow.scheduling import Meeting, Participant, Problem, check_schedule, solve
 from roadshow.scheduling.bounder import CpSearch, stop_all
 from roadshow.scheduling.checker import count_breaks
@@ -196,3 +198,31 @@ def test_annealer_runs_when_the_split_searches_find_nothing() -> None:
         found.append(best.slots)
     with_fallback, without = found
     assert with_fallback is not None and without is None
+
+
+def test_a_window_search_still_running_is_retired_and_the_annealer_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solver_module, "ROUND_S", 0.1)
+    problem = hub_problem()  # two breaks at best: with a bound of 0 the annealer anneals until the deadline
+    inst = to_instance(problem)
+    start = initial_schedule(inst, time_limit_s=5)
+    assert start is not None
+    t0 = time.monotonic()
+    seen: list[float] = []
+
+    def build(*, stop: Callable[[], bool]) -> BreakModel:
+        while not stop() and time.monotonic() < t0 + 10:
+            time.sleep(0.01)
+        seen.append(time.monotonic() - t0)
+        raise Cancelled
+
+    window = CpSearch(build, workers=1, subsolvers=[], deadline=t0 + 10, proves_bound=False, name="windows0")
+    window.start()
+    bounder = _stuck_search(t0 + 1.5)  # proves nothing, so only the deadline ends the solve
+    best = _anneal(
+        Annealer(inst, start, fair_cap=problem.fairness), start, bounder, [bounder, window], t0 + 1.5, 0, {},
+        retire=[window], retire_at=t0 + 0.3,
+    )  # fmt: skip
+    stop_all([window, bounder], time.monotonic() + 2)
+    assert seen and 0.3 <= seen[0] < 0.8  # stopped at the first round after retire_at, not at the deadline
+    assert time.monotonic() - t0 >= 1.5 - 0.05  # the annealer went on to the deadline
+    assert best.breaks == 2

@@ -52,6 +52,10 @@ SPLIT_SAT_PHASE = 0.5
 # seed tried (0-7, solve() at load 1.4-1.7); uncapped, the objective search often stalls 1-4 breaks above them. A cap
 # only cuts schedules worse than itself, so a capped search ending OPTIMAL has the split model's optimum
 SPLIT_CAP_ABOVE = 1
+# share of the limit after which a window search still running is stopped (at the next annealing round): on the public
+# instances it settles by then or not at all (forumt-14crafe: neither solved nor refuted in 12 s), and the annealer then
+# has its core
+WINDOW_RETIRE = 0.6
 SPLIT_FALLBACK = 0.8  # share of the limit after which the annealer runs beside split searches that found nothing
 
 
@@ -178,6 +182,8 @@ def _anneal(
     sat: SatSearch | None = None,
     relay: CpSearch | None = None,
     fallback_at: float = float("inf"),
+    retire: Sequence[CpSearch] = (),
+    retire_at: float = float("inf"),
 ) -> _Best:
     """Anneal in rounds from the best schedule of all searches until the deadline or an optimal schedule.
 
@@ -185,7 +191,8 @@ def _anneal(
     core; the bounder starts when probing and the searches in `waits` have ended. `relay` (a second split search)
     starts when `sat` has ended, unless every search in `waits` has already ended with its model solved to
     optimality (then another seed would find the same); meanwhile it counts as running. The SAT search's proven
-    bound ends the solve as soon as a schedule meets it.
+    bound ends the solve as soon as a schedule meets it. The searches in `retire` are told to stop at `retire_at`
+    (between two annealing rounds, so up to `ROUND_S` later).
     """
     inst = annealer.inst
     best = _Best()
@@ -205,6 +212,10 @@ def _anneal(
         if sat is not None and sat.proves_bound:
             lb = max(lb, sat.lower_bound)
         _collect(best, searches, hint)
+        if retire and time.monotonic() >= retire_at:
+            retire = [r for r in retire if not r.done()]
+            for search in retire:
+                search.request_stop()  # repeated until it has ended (see CpSearch.request_stop)
         done = best.breaks is not None and best.breaks <= lb and not (hint and best.key and best.key[1])
         now = time.monotonic()
         if done or now >= deadline or (bounder.done() and bounder.status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)):
@@ -390,6 +401,8 @@ def solve(
             sat=sat,
             relay=relay,
             fallback_at=started + SPLIT_FALLBACK * limit,
+            retire=window_searches,
+            retire_at=started + WINDOW_RETIRE * limit,
         )
     finally:
         stop_all(searches, cutoff)

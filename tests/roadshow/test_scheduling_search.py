@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import roadshow.scheduling.search as search_module
 from roadshow.scheduling import Meeting, Participant, Problem
 from roadshow.scheduling.initial import Infeasible, initial_schedule
 from roadshow.scheduling.instance import Instance, to_instance
@@ -78,4 +80,22 @@ def test_moves_keep_the_incremental_state_exact(problem: Problem, seed: int, hin
             applied += 1
             assert a.cost == cost + delta
             assert_consistent(inst, a)
+    assert_consistent(inst, a)
+
+
+def test_a_full_cost_cache_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "MEMO_LIMIT", 3)
+    people = [Participant(id=f"p{i}") for i in range(6)]
+    meetings = [Meeting(id=f"m{i}{j}", participants=[f"p{i}", f"p{j}"]) for i in range(6) for j in range(i + 1, 6)]
+    problem = Problem(slots=8, tables=3, participants=people, meetings=meetings)
+    inst = to_instance(problem)
+    start = initial_schedule(inst, time_limit_s=5)
+    assert start is not None
+    a = Annealer(inst, start, fair_cap=None, seed=1)
+    for _ in range(300):
+        k = a.free[a.rng.randrange(len(a.free))]
+        prop = a.propose_kempe(k) if a.rng.random() < 0.5 else a.propose_relocate(k)
+        if prop is not None:
+            a._apply(*prop, a._delta(*prop))
+            assert len(a._costs) <= 3
     assert_consistent(inst, a)

@@ -22,6 +22,7 @@ BREAK_WEIGHT = 4
 FAIR_WEIGHT = 200
 T_START = 2.4
 T_END = 0.2
+MEMO_LIMIT = 1 << 18  # mask costs cached at most (then the cache starts again; ~25 MB)
 
 Move = tuple[dict[int, int], dict[int, int]]
 
@@ -87,6 +88,8 @@ class Annealer:
     def _pcost(self, mask: int) -> int:
         c = self._costs.get(mask)
         if c is None:
+            if len(self._costs) >= MEMO_LIMIT:
+                self._costs.clear()
             c = self._costs[mask] = self._pcost_of(mask)
         return c
 

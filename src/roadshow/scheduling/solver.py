@@ -42,6 +42,10 @@ DEFAULT_TIME_LIMIT_S = 10.0
 STOP_MARGIN_S = 0.3
 RETURN_MARGIN_S = 0.1
 ROUND_S = 2.5
+# the SAT search (outside the split path) ends this much before the others: Glucose notices its interrupt only at a
+# restart, which came up to 1.3 s after it (`satsearch.INTERRUPT_LEAD_S` = 1 s before its deadline) on tic-13crafc in
+# 2 of 5 solves, and the thread then ran on after solve() had returned
+SAT_EARLY_S = 0.5
 WINDOW_PHASE = 0.4  # share of the time limit the window search runs before the annealer starts
 # when the split model is searched, the SAT search runs beside it only until this share of the time limit (it is
 # interrupted `satsearch.INTERRUPT_LEAD_S` earlier); then a second split search with another seed (one worker, the
@@ -351,7 +355,11 @@ def solve(
             inst,
             windows,
             target=functools.partial(_bound, lb, bounder),
-            deadline=min(deadline, started + SPLIT_SAT_PHASE * limit) if splitting else deadline,
+            deadline=(
+                min(deadline, started + SPLIT_SAT_PHASE * limit)
+                if splitting
+                else deadline - min(SAT_EARLY_S, 0.05 * limit)
+            ),
         )
         searches.append(sat)
         if splitting and problem.morning_slots is not None:

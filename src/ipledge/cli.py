@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -101,13 +102,29 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_pool(settings, action)
 
 
+def freeze_heap() -> None:
+    """Move every object alive at start-up out of the cyclic garbage collector's reach (``gc.freeze``).
+
+    The imported libraries (NumPy, scikit-learn, Litestar, OR-Tools...) leave hundreds of thousands of tracked
+    objects that every full collection walks: a generation-2 pass took up to 119 ms under the assessment bench,
+    and each one stalls every request in flight (four of them put the p99 at 168 ms). Frozen, a full pass took
+    at most 6 ms. The objects are still freed by reference counting; only cycles among them would be kept.
+    A served process's start-up hook (``ipledge serve``), not part of ``create_app``: tests build many apps in one
+    process, and freezing each would keep the earlier ones' cycles.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve_app() -> Any:
     """The app of one ``ipledge serve --workers N`` process (a uvicorn factory): settings from the environment."""
     from ipledge.app import create_app
 
     settings = load_settings()
     configure_logging(settings.log_level, json_output=settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    app.on_startup.append(freeze_heap)
+    return app
 
 
 def serve_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -185,9 +202,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         async with AsyncExitStack() as stack:
             effective = await prepare(stack)
             host, port = announce(effective)
-            config = uvicorn.Config(
-                create_app(effective), host=host, port=port, log_config=None, access_log=False, lifespan="on"
-            )
+            app = create_app(effective)
+            app.on_startup.append(freeze_heap)
+            config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
             await uvicorn.Server(config).serve()
         return 0
 

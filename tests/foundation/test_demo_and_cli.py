@@ -138,3 +138,36 @@ def test_serve_runs_uvicorn_on_the_loop_uvicorn_picks(monkeypatch: Any) -> None:
     settings = load_settings(database_url="postgresql://nobody@127.0.0.1:1/none")  # never connected to
     assert cmd_serve(args, settings) == 0
     assert seen == [uvloop.Loop]
+
+
+def test_served_apps_freeze_the_start_up_heap(monkeypatch: Any) -> None:
+    """Both ways `ipledge serve` builds its app add the gc.freeze start-up hook; `create_app` alone does not."""
+    import argparse
+    import gc
+
+    import uvicorn
+
+    import ipledge.cli
+    from ipledge.app import create_app
+    from ipledge.cli import cmd_serve, freeze_heap, serve_app
+    from ipledge.settings import load_settings
+
+    served: list[Any] = []
+    monkeypatch.setattr(ipledge.cli, "configure_logging", lambda *a, **k: None)  # keep this process's logging
+
+    async def serve(self: uvicorn.Server, sockets: Any = None) -> None:
+        served.append(self.config.app)
+
+    monkeypatch.setattr(uvicorn.Server, "serve", serve)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never connected to
+    settings = load_settings()
+    args = argparse.Namespace(workers=None, demo=False, host="127.0.0.1", port=_free_port())
+    assert cmd_serve(args, settings) == 0
+    assert freeze_heap in served[0].on_startup
+    assert freeze_heap in serve_app().on_startup
+    assert freeze_heap not in create_app(settings).on_startup
+    try:
+        freeze_heap()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

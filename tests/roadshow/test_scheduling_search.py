@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -53,6 +54,23 @@ def assert_consistent(inst: Instance, a: Annealer) -> None:
     assert a.total == sum(mask_breaks(m) for m in a.mask)
 
 
+def random_moves(a: Annealer, steps: int, *, temp: float, after: Callable[[], None]) -> None:
+    """Propose `steps` random moves, accept them as the annealer does at temperature `temp` (inf: every one), check
+    that the cost moved by the proposed delta and call `after()` after each accepted move."""
+    for _ in range(steps):
+        if not a.free:
+            return
+        k = a.free[a.rng.randrange(len(a.free))]
+        prop = a.propose_kempe(k) if a.rng.random() < 0.5 else a.propose_relocate(k)
+        if prop is None:
+            continue
+        delta, cost = a._delta(*prop), a.cost
+        if delta <= 0 or a.rng.random() < math.exp(-delta / temp):
+            a._apply(*prop, delta)
+            assert a.cost == cost + delta
+            after()
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=dense_problems(), seed=st.integers(0, 1000), hinted=st.booleans())
 def test_moves_keep_the_incremental_state_exact(problem: Problem, seed: int, hinted: bool) -> None:
@@ -65,21 +83,7 @@ def test_moves_keep_the_incremental_state_exact(problem: Problem, seed: int, hin
         return
     hint = {k: (s + 1) % inst.n_slots for k, s in enumerate(start) if k % 3 == 0} if hinted else None
     a = Annealer(inst, start, fair_cap=problem.fairness, hint=hint, seed=seed)
-    applied = 0
-    for _ in range(400):
-        if not a.free:
-            break
-        k = a.free[a.rng.randrange(len(a.free))]
-        prop = a.propose_kempe(k) if a.rng.random() < 0.5 else a.propose_relocate(k)
-        if prop is None:
-            continue
-        delta = a._delta(*prop)
-        cost = a.cost
-        if delta <= 0 or a.rng.random() < math.exp(-delta / 3.0):
-            a._apply(*prop, delta)
-            applied += 1
-            assert a.cost == cost + delta
-            assert_consistent(inst, a)
+    random_moves(a, 400, temp=3.0, after=lambda: assert_consistent(inst, a))
     assert_consistent(inst, a)
 
 
@@ -92,10 +96,9 @@ def test_a_full_cost_cache_starts_again(monkeypatch: pytest.MonkeyPatch) -> None
     start = initial_schedule(inst, time_limit_s=5)
     assert start is not None
     a = Annealer(inst, start, fair_cap=None, seed=1)
-    for _ in range(300):
-        k = a.free[a.rng.randrange(len(a.free))]
-        prop = a.propose_kempe(k) if a.rng.random() < 0.5 else a.propose_relocate(k)
-        if prop is not None:
-            a._apply(*prop, a._delta(*prop))
-            assert len(a._costs) <= 3
+
+    def bounded() -> None:
+        assert len(a._costs) <= 3
+
+    random_moves(a, 300, temp=math.inf, after=bounded)
     assert_consistent(inst, a)

@@ -116,15 +116,20 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def serve_app() -> Any:
-    """The app of one ``ipledge serve --workers N`` process (a uvicorn factory): settings from the environment."""
+def served_app(settings: Settings) -> Any:
+    """``create_app`` as ``ipledge serve`` serves it: with :func:`freeze_heap` as a start-up hook."""
     from ipledge.app import create_app
 
-    settings = load_settings()
-    configure_logging(settings.log_level, json_output=settings.log_json)
     app = create_app(settings)
     app.on_startup.append(freeze_heap)
     return app
+
+
+def serve_app() -> Any:
+    """The app of one ``ipledge serve --workers N`` process (a uvicorn factory): settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    return served_app(settings)
 
 
 def serve_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -169,8 +174,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from ipledge.app import create_app
-
     workers = args.workers or settings.workers
     if workers < 1:
         print("error: --workers: must be at least 1", file=sys.stderr)
@@ -202,9 +205,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         async with AsyncExitStack() as stack:
             effective = await prepare(stack)
             host, port = announce(effective)
-            app = create_app(effective)
-            app.on_startup.append(freeze_heap)
-            config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+            config = uvicorn.Config(
+                served_app(effective), host=host, port=port, log_config=None, access_log=False, lifespan="on"
+            )
             await uvicorn.Server(config).serve()
         return 0
 

@@ -148,25 +148,32 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
 
     Like ``uvicorn.run(app, workers=N)``, except for the listening socket: uvicorn's own has protocol
     0, so asyncio does not set TCP_NODELAY on accepted connections and every response waits for the
-    client's delayed ACK (about 40 ms a request). Ours is created as IPPROTO_TCP.
+    client's delayed ACK (about 40 ms a request). Ours is created as IPPROTO_TCP. And the workers take
+    connections by turns (:mod:`ipledge.balance`), so that keep-alive clients spread evenly over them.
     """
+    import os
     import socket
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from ipledge.balance import ENV, Slots
+
     config = uvicorn.Config(
-        app, host=host, port=port, workers=workers, factory=factory, log_config=None, access_log=False, lifespan="on"
-    )
+        app, host=host, port=port, workers=workers, factory=factory, log_config=None, access_log=False,
+        lifespan="on", loop="ipledge.balance:new_event_loop",
+    )  # fmt: skip
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
+    os.environ[ENV] = Slots.create(workers)  # the spawned workers inherit it
     try:
         Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
+        os.unlink(os.environ.pop(ENV))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,142 @@
+"""Worker processes take connections by turns (ipledge.balance): the slot table and two real workers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from ipledge.balance import Slots
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _occupy(table: Slots, slot: int, pid: int, connections: int) -> None:
+    """Another worker's entry (this test's own process cannot be two workers)."""
+    table._cells[2 * slot], table._cells[2 * slot + 1] = pid, connections
+
+
+def test_a_worker_claims_a_slot_counts_and_gives_it_back() -> None:
+    path = Slots.create(2)
+    try:
+        table = Slots(path)
+        assert table.count == 4  # twice the workers: a restart's replacements come up before the old ones go
+        _occupy(table, 0, os.getppid(), 5)
+        assert table.claim() and table.index == 1
+        assert table.open_connections() == [5, 0, -1, -1]
+        table.add(2)
+        table.add(-1)
+        assert table.open_connections()[1] == 1
+        table.release()
+        assert table.open_connections() == [5, -1, -1, -1]
+    finally:
+        os.unlink(path)
+
+
+def test_turns_go_to_the_fewest_open_connections() -> None:
+    path = Slots.create(2)
+    try:
+        table = Slots(path)
+        assert table.claim() and table.index == 0
+        assert table.my_turn()  # alone
+        _occupy(table, 1, os.getppid(), 2)
+        table.add(2)
+        assert table.my_turn()  # 2 against 2: either may take it
+        table.add(1)
+        assert not table.my_turn()  # 3 against 2: the other's turn
+        _occupy(table, 1, _dead_pid(), 2)
+        assert table.my_turn()  # a worker that has died is not waited for
+    finally:
+        os.unlink(path)
+
+
+def test_slots_of_dead_workers_are_reused_and_a_full_table_refuses() -> None:
+    path = Slots.create(1)
+    try:
+        table = Slots(path)
+        _occupy(table, 0, os.getppid(), 1)
+        _occupy(table, 1, _dead_pid(), 4)
+        assert table.claim() and table.index == 1 and table.open_connections() == [1, 0]
+        table.release()
+        _occupy(table, 1, os.getppid(), 0)
+        assert not table.claim()
+    finally:
+        os.unlink(path)
+
+
+PID_APP = """
+import os
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await receive()
+    body = str(os.getpid()).encode()
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _ask(sock: socket.socket) -> int:
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data or not data.split(b"\r\n\r\n", 1)[1]:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return int(data.split(b"\r\n\r\n", 1)[1])
+
+
+def test_two_workers_share_sixteen_connections_evenly(tmp_path: Path) -> None:
+    (tmp_path / "pidapp.py").write_text(PID_APP)
+    port = _free_port()
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from ipledge.cli import run_workers; "
+        f"run_workers('pidapp:app', '127.0.0.1', {port}, 2, factory=False)"
+    )
+    with (tmp_path / "server.log").open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=log, stderr=log)
+    try:
+        # Both workers up: fresh connections, one at a time, until two different processes have answered.
+        seen: set[int] = set()
+        deadline = time.monotonic() + 45
+        while len(seen) < 2:
+            assert time.monotonic() < deadline, "the second worker never answered"
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    seen.add(_ask(s))
+            except OSError:
+                time.sleep(0.05)  # not listening yet
+        # Sixteen keep-alive clients connecting at once (as a load generator does) ...
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+        try:
+            owners = Counter(_ask(s) for s in clients)
+            # ... are served by both, eight each (one either way for a race between the two counts).
+            assert set(owners) == seen
+            assert abs(owners.most_common()[0][1] - 8) <= 1, owners
+            # And each connection stays with its worker.
+            assert Counter(_ask(s) for s in clients) == owners
+        finally:
+            for s in clients:
+                s.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

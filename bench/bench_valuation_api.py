@@ -95,6 +95,41 @@ def wait_ready(port: int, path: str, deadline: float = 60.0) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
+def children(root: int) -> list[int]:
+    """The processes whose parent is ``root`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(root):
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def wait_workers(root: int, workers: int, deadline: float = 60.0) -> None:
+    """With several workers, until all of them accept connections: each claims a slot in the table of
+    ``ipledge.balance`` (named in the workers' environment) when its listener opens. Otherwise the first
+    load could begin while one worker is still starting, and that one would get no connections."""
+    if workers == 1:
+        return
+    from ipledge.balance import ENV
+
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        for child in children(root):
+            try:
+                environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+                path = next(item.split(b"=", 1)[1] for item in environ if item.startswith(ENV.encode() + b"="))
+                cells = memoryview(Path(path.decode()).read_bytes()).cast("q")
+            except (OSError, StopIteration):
+                continue
+            if sum(1 for i in range(0, len(cells), 2) if cells[i]) >= workers:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"the {workers} workers of process {root} did not all start")
+
+
 def start_bare(port: int, workers: int) -> subprocess.Popen[bytes]:
     """The bare app under uvicorn, started exactly as ``ipledge serve`` starts ours (one process, or N workers)."""
     if workers == 1:
@@ -324,6 +359,8 @@ def main() -> int:
         procs = [start_bare(bare_port, args.workers), start_ours(our_port, dsn, args.workers)]
         wait_ready(bare_port, "/echo")
         wait_ready(our_port, "/health")
+        for proc in procs:
+            wait_workers(proc.pid, args.workers)
         tool = "wrk" if shutil.which("wrk") else "python asyncio client"
         c, s = args.connections, args.seconds
         income = [(json.dumps(INCOME).encode(), {"Authorization": f"Bearer {operator_key}"})]

@@ -112,7 +112,9 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         registry = await store.registry_patents(conn, numbers)
         _check_offers(data, registry)
         coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
-        batch, rows, gates, tx = await store.assessment_facts(conn, as_of, enterprise["id"], numbers, coeffs)
+        batch, rows, gates, tx = await store.assessment_facts(
+            conn, as_of, enterprise["id"], numbers, coeffs, enterprise["reference_token"]
+        )
         withdrawn, violation = await store.enterprise_standing(conn, enterprise)
         valued = calculate(value_offered, batch, rows, gates, data.patents, as_of, coeffs, tx)
         owner = {n: registry[n]["owner_id"] == enterprise["id"] for n in numbers}

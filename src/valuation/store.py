@@ -126,7 +126,8 @@ _ENTERPRISE_ROW = (
     " FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1"
 )
 _APPLICANT_ROW = _ENTERPRISE_ROW.format(
-    extra=", (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version"
+    extra=", (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version,"
+    " (SELECT token FROM valuation_reference_state) AS reference_token"
 )
 
 
@@ -135,9 +136,10 @@ async def enterprise_row(conn: Conn, credit_code: str) -> Any:
 
 
 async def applicant_row(conn: Conn, credit_code: str) -> Any:
-    """:func:`enterprise_row` and the active coefficient-set version, in one round trip.
+    """:func:`enterprise_row`, the active coefficient-set version and the reference token, in one round trip.
 
-    ``coefficient_version`` is None while the shipped default is active.
+    ``coefficient_version`` is None while the shipped default is active; ``reference_token`` names the
+    state of the reference data (:func:`assessment_facts`).
     """
     return await conn.fetchrow(_APPLICANT_ROW, credit_code)
 
@@ -229,14 +231,21 @@ async def enterprise_facts(
 
 
 async def assessment_facts(
-    conn: OneConn, as_of: dt.date, owner: uuid.UUID | None, numbers: list[str], coeffs: CoefficientSet
+    conn: OneConn,
+    as_of: dt.date,
+    owner: uuid.UUID | None,
+    numbers: list[str],
+    coeffs: CoefficientSet,
+    reference_token: uuid.UUID | None = None,
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
     """:func:`enterprise_facts` and the :func:`market_transactions` of the batch's chains, one round trip fewer.
 
     The transactions are read with the cohorts and medians, of every chain the rows name (patents' and
-    owners'), then kept of the chains the batch assigns (a subset), in the order read.
+    owners'), then kept of the chains the batch assigns (a subset), in the order read. Given the
+    ``reference_token`` read before (:func:`applicant_row`), the cohorts, medians and transactions come
+    from this process's :data:`reference_cache` while the token is current, with no statement at all.
     """
-    return await _facts(conn, as_of, owner, numbers, coeffs, coeffs.market.window_years)
+    return await _facts(conn, as_of, owner, numbers, coeffs, coeffs.market.window_years, reference_token)
 
 
 async def _facts(
@@ -246,6 +255,7 @@ async def _facts(
     numbers: list[str],
     coeffs: CoefficientSet,
     window_years: float | None,
+    reference_token: uuid.UUID | None = None,
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
     owner = owner or uuid.UUID(NIL_OWNER)
     # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
@@ -261,6 +271,11 @@ async def _facts(
     tx: Transactions | None = None
     if window_years is None:
         histogram, chain_medians = await cohorts_and_medians(conn, cohort_years, cohort_sections, chains)
+    elif reference_token is not None:
+        reference = await reference_data(conn, reference_token, as_of, window_years)
+        histogram, chain_medians, tx = reference.side(cohort_years, cohort_sections, chains)
+        if reference.never_counted and cohort_years:  # no cohorts stored at all: counted there
+            histogram = await cohort_histogram(conn, cohort_years, cohort_sections)
     else:
         histogram, chain_medians, tx = await _side_facts(
             conn, cohort_years, cohort_sections, chains, as_of, window_years
@@ -361,6 +376,103 @@ async def _side_facts(
         return Histogram.empty(), chain_medians, tx
     columns = (np.array(r[k], np.int64) for k in ("c_year", "c_section", "c_citations", "c_patents"))
     return Histogram(*columns), chain_medians, tx
+
+
+# --- reference data, kept per process ---------------------------------------------------------------
+
+# Every stored cohort, every chain's median sales and the market transactions of every known chain in the window
+# ($1 the valuation date, $2 the window in days, $3 CHAINS_PARAM), as one row of arrays like _SIDE_FACTS.
+_REFERENCE = (
+    "SELECT co.*, me.*, tx.* FROM (SELECT array_agg(c.filing_year) AS c_year, array_agg(c.ipc_section) AS c_section,"
+    " array_agg(c.citations) AS c_citations, array_agg(c.patents) AS c_patents FROM citation_cohorts c) co,"
+    " (SELECT array_agg(m.chain_code) AS m_chain, array_agg(m.median) AS m_median FROM ("
+    + MEDIANS_SQL
+    + ") m(chain_code, median)) me,"
+    " (SELECT array_agg(t.id::text) AS t_id, array_agg(array_position($3::text[], t.chain_code) - 1) AS t_chain,"
+    " array_agg(t.transaction_date - '0001-01-01'::date + 1) AS t_day, array_agg(t.price::float8) AS t_price,"
+    " array_agg(t.revenue::float8) AS t_revenue, array_agg(t.indicator_scores) AS t_scores"
+    " FROM market_transactions t WHERE t.transaction_date <= $1 AND t.transaction_date >= $1 - $2::int"
+    " AND t.chain_code = ANY ($3::text[])) tx"
+)
+
+
+class Reference:
+    """The reference data of one token, valuation date and window: what every assessment reads beside its facts."""
+
+    def __init__(self, row: Any) -> None:
+        bins: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for y, sec, cit, n in zip(
+            row["c_year"] or [], row["c_section"] or [], row["c_citations"] or [], row["c_patents"] or [], strict=True
+        ):
+            bins.setdefault((y, sec), []).append((cit, n))
+        self.cohorts = {key: np.array(b, np.int64).reshape(-1, 2) for key, b in bins.items()}
+        self.never_counted = not self.cohorts
+        self.medians: dict[str, float] = dict(zip(row["m_chain"] or [], row["m_median"] or [], strict=True))
+        self.transactions = None
+        if row["t_id"]:
+            self.transactions = Transactions(
+                ids=np.array(row["t_id"]),
+                chain=np.array(row["t_chain"], np.int16),
+                day=np.array(row["t_day"], np.int64),
+                price=np.array(row["t_price"], np.float64),
+                revenue=np.array(row["t_revenue"], np.float64),
+                scores=np.array(row["t_scores"], np.float64).reshape(len(row["t_id"]), N_INDICATORS),
+            )
+
+    def side(
+        self, years: list[int], sections: list[int], chains: list[str]
+    ) -> tuple[Histogram, dict[str, float], Transactions | None]:
+        """What :func:`_side_facts` reads for these cohorts and chains (the histogram's bins in another order)."""
+        found = [(key, self.cohorts[key]) for key in zip(years, sections, strict=True) if key in self.cohorts]
+        histogram = Histogram.empty()
+        if found:
+            both = np.concatenate([bins for _, bins in found])
+            year = np.concatenate([np.full(len(bins), y, np.int64) for (y, _), bins in found])
+            section = np.concatenate([np.full(len(bins), sec, np.int64) for (_, sec), bins in found])
+            histogram = Histogram(year, section, both[:, 0].copy(), both[:, 1].copy())
+        medians = {c: self.medians[c] for c in chains if c in self.medians}
+        tx = self.transactions
+        if tx is not None:
+            wanted = [CHAIN_CODES.index(c) for c in chains if c in CHAIN_CODES]
+            tx = _transactions_of(tx, np.isin(tx.chain, wanted))
+        return histogram, medians, tx
+
+
+class ReferenceCache:
+    """The :class:`Reference` of the last few (token, valuation date, window) this process read.
+
+    A token names one state of the reference tables (migration 0011: any change gives a new one in the same
+    transaction), and it is read before the data it keys, so an entry holds data at least as new as its token.
+    """
+
+    SIZE = 4
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[uuid.UUID, dt.date, int], Reference] = {}
+        self.loads = 0
+
+    def get(self, key: tuple[uuid.UUID, dt.date, int]) -> Reference | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[uuid.UUID, dt.date, int], reference: Reference) -> None:
+        if len(self._entries) >= self.SIZE:
+            del self._entries[next(iter(self._entries))]  # the oldest
+        self._entries[key] = reference
+        self.loads += 1
+
+
+reference_cache = ReferenceCache()
+
+
+async def reference_data(conn: OneConn, token: uuid.UUID, as_of: dt.date, window_years: float) -> Reference:
+    """The :class:`Reference` of ``token``: from :data:`reference_cache`, else read (one statement) and kept."""
+    days = int(window_years * 366) + 1
+    key = (token, as_of, days)
+    found = reference_cache.get(key)
+    if found is None:
+        found = Reference(await conn.fetchrow(_REFERENCE, as_of, days, CHAINS_PARAM))
+        reference_cache.put(key, found)
+    return found
 
 
 def _transactions_of(tx: Transactions, keep: NDArray[np.bool_]) -> Transactions | None:

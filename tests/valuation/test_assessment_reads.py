@@ -66,3 +66,77 @@ async def test_assessment_facts_equal_the_facts_and_the_transactions_of_the_batc
                         assert same(getattr(tx, field.name), getattr(tx0, field.name)), field.name
                     seen |= {CHAIN_CODES[c] for c in tx.chain.tolist()}
         assert seen == {"ic", "nev"}  # 'ai' read with the medians' chains, then dropped; 'robot' never read
+
+
+async def _token(conn: Any) -> Any:
+    return await conn.fetchval("SELECT token FROM valuation_reference_state")
+
+
+async def test_reference_data_kept_per_token_equal_what_is_read_and_follow_every_change(
+    client: Any,
+    world: Any,
+    offered: list[dict[str, Any]],  # noqa: F811
+    db: Any,
+) -> None:
+    async with db.acquire() as conn:
+        await conn.execute("UPDATE patents SET chain_codes = ARRAY['ai'] WHERE number = $1", offered[1]["number"])
+        scores = [float(k) for k in range(27)]
+        for k, (chain, day) in enumerate([("ic", "2023-03-01"), ("ai", "2023-05-01"), ("nev", "2022-01-01")]):
+            values = ("pledge", chain, dt.date.fromisoformat(day), 1e6 + k, 5e6 + k, None, scores, "", None)
+            await store.insert_transaction(conn, values)
+        async with conn.transaction():
+            await store.refresh_cohorts(conn)
+        coeffs = await store.active_coefficients(conn)
+        owner = world.enterprise.org.id
+        numbers = [offered[1]["number"], offered[2]["number"]]
+        as_of = dt.date(2024, 6, 1)
+
+        async def both() -> tuple[Any, Any]:
+            """(read now without the cache, through the cache under the current token)."""
+            fresh = await store.assessment_facts(conn, as_of, owner, numbers, coeffs)
+            kept = await store.assessment_facts(conn, as_of, owner, numbers, coeffs, await _token(conn))
+            return fresh, kept
+
+        def assert_same(fresh: Any, kept: Any) -> None:
+            (batch, rows, _, tx), (batch1, rows1, _, tx1) = fresh, kept
+            assert rows.tobytes() == rows1.tobytes()
+            for field in dataclasses.fields(batch):
+                a, b = getattr(batch, field.name), getattr(batch1, field.name)
+                if isinstance(a, dict):
+                    assert a.keys() == b.keys() and all(same(a[k], b[k]) for k in a), field.name
+                else:
+                    assert same(a, b), field.name
+            assert (tx is None) == (tx1 is None)
+            if tx is not None:
+                for field in dataclasses.fields(tx):
+                    assert same(getattr(tx, field.name), getattr(tx1, field.name)), field.name
+
+        loads = store.reference_cache.loads
+        assert_same(*await both())
+        assert_same(*await both())
+        assert store.reference_cache.loads == loads + 1  # read once, then kept
+        before = await both()
+        sales = "numeric.chain_median_sales"
+
+        # Each reference table changes the token in the changing statement's transaction, and what is kept follows.
+        changes = [
+            "INSERT INTO market_transactions (kind, chain_code, transaction_date, price, revenue, indicator_scores)"
+            " VALUES ('pledge', 'ic', '2024-01-02', 3000000, 9000000, array_fill(50::float8, ARRAY[27]))",
+            f"UPDATE enterprises SET revenue = revenue * 3 WHERE organisation_id = '{owner}'",
+            "UPDATE citation_cohorts SET patents = patents + 5",
+        ]
+        for change in changes:
+            token = await _token(conn)
+            await conn.execute(change)
+            assert await _token(conn) != token, change
+            fresh, kept = await both()
+            assert_same(fresh, kept)
+        # (the changes did change what an assessment reads: more transactions, another median, other percentiles)
+        tx0, tx1 = before[1][3], kept[3]
+        assert tx0 is not None and tx1 is not None and tx1.ids.shape[0] == tx0.ids.shape[0] + 1
+        assert not same(before[1][0].numeric["chain_median_sales"], kept[0].numeric["chain_median_sales"]), sales
+        # A change to anything else leaves the token alone.
+        token = await _token(conn)
+        await conn.execute(f"UPDATE enterprises SET consent_share = NOT consent_share WHERE organisation_id = '{owner}'")
+        await conn.execute("UPDATE patents SET title = title || ' ' WHERE number = $1", offered[2]["number"])
+        assert await _token(conn) == token

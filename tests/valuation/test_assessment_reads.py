@@ -116,7 +116,6 @@ async def test_reference_data_kept_per_token_equal_what_is_read_and_follow_every
         assert_same(*await both())
         assert store.reference_cache.loads == loads + 1  # read once, then kept
         before = await both()
-        sales = "numeric.chain_median_sales"
 
         # Each reference table changes the token in the changing statement's transaction, and what is kept follows.
         changes = [
@@ -134,9 +133,9 @@ async def test_reference_data_kept_per_token_equal_what_is_read_and_follow_every
         # (the changes did change what an assessment reads: more transactions, another median, other percentiles)
         tx0, tx1 = before[1][3], kept[3]
         assert tx0 is not None and tx1 is not None and tx1.ids.shape[0] == tx0.ids.shape[0] + 1
-        assert not same(before[1][0].numeric["chain_median_sales"], kept[0].numeric["chain_median_sales"]), sales
+        assert not same(before[1][0].numeric["chain_median_sales"], kept[0].numeric["chain_median_sales"])
         # A change to anything else leaves the token alone.
         token = await _token(conn)
-        await conn.execute(f"UPDATE enterprises SET consent_share = NOT consent_share WHERE organisation_id = '{owner}'")
+        await conn.execute("UPDATE enterprises SET consent_share = NOT consent_share WHERE organisation_id = $1", owner)
         await conn.execute("UPDATE patents SET title = title || ' ' WHERE number = $1", offered[2]["number"])
         assert await _token(conn) == token

@@ -27,6 +27,7 @@ import fcntl
 import logging
 import mmap
 import os
+import select
 import socket
 import tempfile
 from collections.abc import Callable
@@ -120,6 +121,32 @@ class Slots:
         self.index = -1
 
 
+class _Counted(asyncio.Protocol):
+    """A protocol that cannot take the counting ``connection_lost`` itself, wrapped (calls pass through)."""
+
+    def __init__(self, inner: Any, connection_lost: Callable[[Exception | None], None]) -> None:
+        self._inner, self._lost = inner, connection_lost
+
+    def connection_made(self, transport: Any) -> None:
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        result: bool | None = self._inner.eof_received()
+        return result
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost(exc)
+
+
 class BalancedListener:
     """Accepts connections for one event loop, one at a time and only on this worker's turn.
 
@@ -142,8 +169,11 @@ class BalancedListener:
         self._loop.call_later(seconds, self._resume)
 
     def _resume(self) -> None:
-        if not self._closed:
-            self._loop.add_reader(self._sock.fileno(), self._readable)
+        if self._closed:
+            return
+        if self._waiting_since is not None and not select.select([self._sock], [], [], 0)[0]:
+            self._waiting_since = None  # another worker took what was waiting: the next connection starts afresh
+        self._loop.add_reader(self._sock.fileno(), self._readable)
 
     def _readable(self) -> None:
         if not self._slots.my_turn():
@@ -189,7 +219,10 @@ class BalancedListener:
                 release()
                 lost(exc)
 
-            protocol.connection_lost = connection_lost
+            try:
+                protocol.connection_lost = connection_lost  # uvicorn's protocols: one attribute, no wrapper
+            except AttributeError:  # a protocol with __slots__
+                return _Counted(protocol, connection_lost)
             return protocol
 
         try:

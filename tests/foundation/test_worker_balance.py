@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -9,8 +10,11 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from ipledge.balance import Slots
+import pytest
+
+from ipledge.balance import BalancedListener, Slots
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +75,52 @@ def test_slots_of_dead_workers_are_reused_and_a_full_table_refuses() -> None:
         _occupy(table, 1, os.getppid(), 0)
         assert not table.claim()
     finally:
+        os.unlink(path)
+
+
+async def _until(condition: Any, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.001)
+
+
+class _Plain(asyncio.Protocol):
+    """A protocol that takes attributes (as uvicorn's do); asyncio.Protocol itself has __slots__ and is wrapped."""
+
+
+@pytest.mark.parametrize("protocol", [_Plain, asyncio.Protocol])
+async def test_a_worker_steps_aside_and_a_taken_connection_ends_its_wait(protocol: Any) -> None:
+    path = Slots.create(2)
+    listening = socket.create_server(("127.0.0.1", 0))
+    clients: list[socket.socket] = []
+    try:
+        slots = Slots(path)
+        assert slots.claim()
+        _occupy(slots, 1, os.getppid(), 0)  # a live neighbour with no connections
+        slots.add(1)  # and this worker already has one: the neighbour's turn
+        listening.setblocking(False)
+        listener = BalancedListener(asyncio.get_running_loop(), listening, protocol, slots)
+        try:
+            clients.append(socket.create_connection(listening.getsockname()))
+            await _until(lambda: listener._waiting_since is not None)  # it stepped aside
+            assert slots.open_connections()[0] == 1
+            taken, _ = listening.accept()  # the neighbour takes it
+            taken.close()
+            # Nothing is waiting any more, so the wait is over: a later connection gets the full wait again.
+            await _until(lambda: listener._waiting_since is None)
+            _occupy(slots, 1, os.getppid(), 5)  # now this worker has fewer: its turn
+            clients.append(socket.create_connection(listening.getsockname()))
+            await _until(lambda: slots.open_connections()[0] == 2)
+            clients[-1].close()
+            await _until(lambda: slots.open_connections()[0] == 1)  # counted down when the connection is lost
+        finally:
+            listener.close()
+        assert slots.open_connections()[0] == -1  # the slot is given back
+    finally:
+        for c in clients:
+            c.close()
+        listening.close()
         os.unlink(path)
 
 

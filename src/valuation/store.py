@@ -236,16 +236,16 @@ async def assessment_facts(
     owner: uuid.UUID | None,
     numbers: list[str],
     coeffs: CoefficientSet,
-    reference_token: uuid.UUID | None = None,
+    reference_token: uuid.UUID,
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
-    """:func:`enterprise_facts` and the :func:`market_transactions` of the batch's chains, one round trip fewer.
+    """:func:`enterprise_facts` and the :func:`market_transactions` of the batch's chains.
 
-    The transactions are read with the cohorts and medians, of every chain the rows name (patents' and
-    owners'), then kept of the chains the batch assigns (a subset), in the order read. Given the
-    ``reference_token`` read before (:func:`applicant_row`), the cohorts, medians and transactions come
-    from this process's :data:`reference_cache` while the token is current, with no statement at all.
+    The cohorts, medians and transactions are those of ``reference_token`` (read before, with
+    :func:`applicant_row`): from this process's :data:`reference_cache` while the token is current, with no
+    statement at all. The transactions are those of every chain the rows name (patents' and owners'), kept of
+    the chains the batch assigns (a subset), in the order read.
     """
-    return await _facts(conn, as_of, owner, numbers, coeffs, coeffs.market.window_years, reference_token)
+    return await _facts(conn, as_of, owner, numbers, coeffs, (reference_token, coeffs.market.window_years))
 
 
 async def _facts(
@@ -254,9 +254,13 @@ async def _facts(
     owner: uuid.UUID | None,
     numbers: list[str],
     coeffs: CoefficientSet,
-    window_years: float | None,
-    reference_token: uuid.UUID | None = None,
+    market: tuple[uuid.UUID, float] | None,
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
+    """The facts of :func:`enterprise_facts`, and the market transactions when ``market`` is given.
+
+    ``market`` is (reference token, window in years): the cohorts, medians and transactions then come from
+    the token's :class:`Reference`.
+    """
     owner = owner or uuid.UUID(NIL_OWNER)
     # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
     joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
@@ -269,17 +273,13 @@ async def _facts(
     chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
     cohort_years, cohort_sections = [p[0] for p in pairs], [p[1] for p in pairs]
     tx: Transactions | None = None
-    if window_years is None:
+    if market is None:
         histogram, chain_medians = await cohorts_and_medians(conn, cohort_years, cohort_sections, chains)
-    elif reference_token is not None:
-        reference = await reference_data(conn, reference_token, as_of, window_years)
+    else:
+        reference = await reference_data(conn, *market, as_of)
         histogram, chain_medians, tx = reference.side(cohort_years, cohort_sections, chains)
         if reference.never_counted and cohort_years:  # no cohorts stored at all: counted there
             histogram = await cohort_histogram(conn, cohort_years, cohort_sections)
-    else:
-        histogram, chain_medians, tx = await _side_facts(
-            conn, cohort_years, cohort_sections, chains, as_of, window_years
-        )
     side = SideTables.build(events, enterprises, chain_medians, histogram)
     batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
     if tx is not None:
@@ -335,53 +335,11 @@ async def cohorts_and_medians(
     return _histogram(cohorts), chain_medians
 
 
-# The cohorts, medians and market transactions an assessment reads after its facts, as one row of arrays
-# (one aggregate per column over each part, so each part's arrays share its row order): $1, $2 the cohorts'
-# years and sections, $3 the chains, $4 the valuation date, $5 the window in days, $6 CHAINS_PARAM.
-_SIDE_FACTS = (
-    "SELECT co.*, me.*, tx.* FROM (SELECT array_agg(c.filing_year) AS c_year, array_agg(c.ipc_section) AS c_section,"
-    " array_agg(c.citations) AS c_citations, array_agg(c.patents) AS c_patents FROM citation_cohorts c"
-    " JOIN unnest($1::int[], $2::int[]) AS k(y, s) ON c.filing_year = k.y AND c.ipc_section = k.s) co,"
-    " (SELECT array_agg(m.chain_code) AS m_chain, array_agg(m.median) AS m_median FROM ("
-    + MEDIANS_SQL.replace("GROUP BY", "AND chain_code = ANY ($3::text[]) GROUP BY")
-    + ") m(chain_code, median)) me,"
-    " (SELECT array_agg(t.id::text) AS t_id, array_agg(array_position($6::text[], t.chain_code) - 1) AS t_chain,"
-    " array_agg(t.transaction_date - '0001-01-01'::date + 1) AS t_day, array_agg(t.price::float8) AS t_price,"
-    " array_agg(t.revenue::float8) AS t_revenue, array_agg(t.indicator_scores) AS t_scores"
-    " FROM market_transactions t WHERE t.transaction_date <= $4 AND t.transaction_date >= $4 - $5::int"
-    " AND t.chain_code = ANY ($3::text[])) tx"
-)
-
-
-async def _side_facts(
-    conn: OneConn, years: list[int], sections: list[int], chains: list[str], as_of: dt.date, window_years: float
-) -> tuple[Histogram, dict[str, float], Transactions | None]:
-    """:func:`cohorts_and_medians` and :func:`market_transactions` of ``chains``, in one round trip."""
-    r = await conn.fetchrow(_SIDE_FACTS, years, sections, chains, as_of, int(window_years * 366) + 1, CHAINS_PARAM)
-    assert r is not None
-    chain_medians = dict(zip(r["m_chain"] or [], r["m_median"] or [], strict=True))
-    tx = None
-    if r["t_id"]:
-        tx = Transactions(
-            ids=np.array(r["t_id"]),
-            chain=np.array(r["t_chain"], np.int16),
-            day=np.array(r["t_day"], np.int64),
-            price=np.array(r["t_price"], np.float64),
-            revenue=np.array(r["t_revenue"], np.float64),
-            scores=np.array(r["t_scores"], np.float64).reshape(len(r["t_id"]), N_INDICATORS),
-        )
-    if not r["c_year"]:
-        if years:  # nothing stored for these cohorts: maybe never computed (refreshed there)
-            return await cohort_histogram(conn, years, sections), chain_medians, tx
-        return Histogram.empty(), chain_medians, tx
-    columns = (np.array(r[k], np.int64) for k in ("c_year", "c_section", "c_citations", "c_patents"))
-    return Histogram(*columns), chain_medians, tx
-
-
 # --- reference data, kept per process ---------------------------------------------------------------
 
 # Every stored cohort, every chain's median sales and the market transactions of every known chain in the window
-# ($1 the valuation date, $2 the window in days, $3 CHAINS_PARAM), as one row of arrays like _SIDE_FACTS.
+# ($1 the valuation date, $2 the window in days, $3 CHAINS_PARAM), as one row of arrays (one aggregate per column
+# over each part, so each part's arrays share its row order).
 _REFERENCE = (
     "SELECT co.*, me.*, tx.* FROM (SELECT array_agg(c.filing_year) AS c_year, array_agg(c.ipc_section) AS c_section,"
     " array_agg(c.citations) AS c_citations, array_agg(c.patents) AS c_patents FROM citation_cohorts c) co,"
@@ -422,7 +380,7 @@ class Reference:
     def side(
         self, years: list[int], sections: list[int], chains: list[str]
     ) -> tuple[Histogram, dict[str, float], Transactions | None]:
-        """What :func:`_side_facts` reads for these cohorts and chains (the histogram's bins in another order)."""
+        """The histogram of these cohorts, the medians of these chains and the transactions of these chains."""
         found = [(key, self.cohorts[key]) for key in zip(years, sections, strict=True) if key in self.cohorts]
         histogram = Histogram.empty()
         if found:
@@ -464,7 +422,7 @@ class ReferenceCache:
 reference_cache = ReferenceCache()
 
 
-async def reference_data(conn: OneConn, token: uuid.UUID, as_of: dt.date, window_years: float) -> Reference:
+async def reference_data(conn: OneConn, token: uuid.UUID, window_years: float, as_of: dt.date) -> Reference:
     """The :class:`Reference` of ``token``: from :data:`reference_cache`, else read (one statement) and kept."""
     days = int(window_years * 366) + 1
     key = (token, as_of, days)

@@ -1,4 +1,4 @@
-"""An assessment reads its cohorts, medians and market transactions in one statement after its facts."""
+"""What an assessment reads beside its facts (cohorts, medians, market transactions): kept per reference token."""
 
 from __future__ import annotations
 
@@ -18,6 +18,45 @@ def same(a: Any, b: Any) -> bool:
     return a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
 
 
+async def _token(conn: Any) -> Any:
+    return await conn.fetchval("SELECT token FROM valuation_reference_state")
+
+
+async def _record(conn: Any, transactions: list[tuple[str, str]]) -> None:
+    """Priced transactions (chain, date) with made-up prices and scores, then the citation cohorts counted."""
+    scores = [float(k) for k in range(27)]
+    for k, (chain, day) in enumerate(transactions):
+        values = ("pledge", chain, dt.date.fromisoformat(day), 1e6 + k, 5e6 + k, None, scores, "", None)
+        await store.insert_transaction(conn, values)
+    async with conn.transaction():
+        await store.refresh_cohorts(conn)
+
+
+async def _read_apart(conn: Any, as_of: dt.date, who: Any, numbers: list[str], coeffs: Any) -> tuple[Any, ...]:
+    """What an assessment reads, by the readers that do not keep anything: the facts, then the market
+    transactions of the batch's chains."""
+    batch, rows, gates = await store.enterprise_facts(conn, as_of, who, numbers, coeffs)
+    chains = sorted({CHAIN_CODES[c] for c in batch.chain.tolist() if c >= 0})
+    return batch, rows, gates, await store.market_transactions(conn, as_of, coeffs.market.window_years, chains)
+
+
+def assert_same_facts(facts: tuple[Any, ...], apart: tuple[Any, ...], where: Any = None) -> None:
+    """Both reads give the same rows, gates, batch and transactions."""
+    (batch, rows, gates, tx), (batch0, rows0, gates0, tx0) = facts, apart
+    assert rows.tobytes() == rows0.tobytes()
+    assert gates.keys() == gates0.keys() and all(same(gates[k], gates0[k]) for k in gates)
+    for field in dataclasses.fields(batch):
+        a, b = getattr(batch, field.name), getattr(batch0, field.name)
+        if isinstance(a, dict):
+            assert a.keys() == b.keys() and all(same(a[k], b[k]) for k in a), field.name
+        else:
+            assert same(a, b), field.name
+    assert (tx is None) == (tx0 is None), where
+    if tx is not None and tx0 is not None:
+        for field in dataclasses.fields(tx):
+            assert same(getattr(tx, field.name), getattr(tx0, field.name)), field.name
+
+
 async def test_assessment_facts_equal_the_facts_and_the_transactions_of_the_batch_chains(
     client: Any,
     world: Any,
@@ -33,43 +72,22 @@ async def test_assessment_facts_equal_the_facts_and_the_transactions_of_the_batc
         await conn.execute("UPDATE patents SET chain_codes = ARRAY['ai'] WHERE number = $1", offered[1]["number"])
         await conn.execute("UPDATE patents SET chain_codes = ARRAY['nev'] WHERE number = $1", foreign["number"])
         await conn.execute("UPDATE enterprises SET chain_code = NULL WHERE organisation_id = $1", other.org.id)
-        scores = [float(k) for k in range(27)]
-        for k, (chain, day) in enumerate(
+        await _record(
+            conn,
             [("ic", "2023-03-01"), ("ic", "2012-01-01"), ("ai", "2023-05-01"), ("nev", "2022-01-01"),
-             ("robot", "2023-01-01"), ("ic", "2024-01-15"), ("nev", "2024-05-30")]
-        ):  # fmt: skip
-            values = ("pledge", chain, dt.date.fromisoformat(day), 1e6 + k, 5e6 + k, None, scores, "", None)
-            await store.insert_transaction(conn, values)
-        async with conn.transaction():
-            await store.refresh_cohorts(conn)
+             ("robot", "2023-01-01"), ("ic", "2024-01-15"), ("nev", "2024-05-30")],
+        )  # fmt: skip
         coeffs = await store.active_coefficients(conn)
         owner = world.enterprise.org.id
         numbers = [offered[1]["number"], offered[2]["number"], foreign["number"]]
         seen: set[str] = set()
         for as_of in (dt.date(2024, 6, 1), dt.date(2023, 4, 1), dt.date(2011, 1, 1)):
             for who in (owner, None):
-                batch, rows, gates, tx = await store.assessment_facts(conn, as_of, who, numbers, coeffs)
-                batch0, rows0, gates0 = await store.enterprise_facts(conn, as_of, who, numbers, coeffs)
-                assert rows.tobytes() == rows0.tobytes()
-                assert gates.keys() == gates0.keys() and all(same(gates[k], gates0[k]) for k in gates)
-                for field in dataclasses.fields(batch):
-                    a, b = getattr(batch, field.name), getattr(batch0, field.name)
-                    if isinstance(a, dict):
-                        assert a.keys() == b.keys() and all(same(a[k], b[k]) for k in a), field.name
-                    else:
-                        assert same(a, b), field.name
-                chains = sorted({CHAIN_CODES[c] for c in batch0.chain.tolist() if c >= 0})
-                tx0 = await store.market_transactions(conn, as_of, coeffs.market.window_years, chains)
-                assert (tx is None) == (tx0 is None), (as_of, who)
-                if tx is not None and tx0 is not None:
-                    for field in dataclasses.fields(tx):
-                        assert same(getattr(tx, field.name), getattr(tx0, field.name)), field.name
-                    seen |= {CHAIN_CODES[c] for c in tx.chain.tolist()}
+                facts = await store.assessment_facts(conn, as_of, who, numbers, coeffs, await _token(conn))
+                assert_same_facts(facts, await _read_apart(conn, as_of, who, numbers, coeffs), (as_of, who))
+                if facts[3] is not None:
+                    seen |= {CHAIN_CODES[c] for c in facts[3].chain.tolist()}
         assert seen == {"ic", "nev"}  # 'ai' read with the medians' chains, then dropped; 'robot' never read
-
-
-async def _token(conn: Any) -> Any:
-    return await conn.fetchval("SELECT token FROM valuation_reference_state")
 
 
 async def test_reference_data_kept_per_token_equal_what_is_read_and_follow_every_change(
@@ -80,40 +98,23 @@ async def test_reference_data_kept_per_token_equal_what_is_read_and_follow_every
 ) -> None:
     async with db.acquire() as conn:
         await conn.execute("UPDATE patents SET chain_codes = ARRAY['ai'] WHERE number = $1", offered[1]["number"])
-        scores = [float(k) for k in range(27)]
-        for k, (chain, day) in enumerate([("ic", "2023-03-01"), ("ai", "2023-05-01"), ("nev", "2022-01-01")]):
-            values = ("pledge", chain, dt.date.fromisoformat(day), 1e6 + k, 5e6 + k, None, scores, "", None)
-            await store.insert_transaction(conn, values)
-        async with conn.transaction():
-            await store.refresh_cohorts(conn)
+        await _record(conn, [("ic", "2023-03-01"), ("ai", "2023-05-01"), ("nev", "2022-01-01")])
         coeffs = await store.active_coefficients(conn)
         owner = world.enterprise.org.id
         numbers = [offered[1]["number"], offered[2]["number"]]
         as_of = dt.date(2024, 6, 1)
 
         async def both() -> tuple[Any, Any]:
-            """(read now without the cache, through the cache under the current token)."""
-            fresh = await store.assessment_facts(conn, as_of, owner, numbers, coeffs)
+            """(read now by the readers that keep nothing, through the cache under the current token)."""
+            fresh = await _read_apart(conn, as_of, owner, numbers, coeffs)
             kept = await store.assessment_facts(conn, as_of, owner, numbers, coeffs, await _token(conn))
             return fresh, kept
 
-        def assert_same(fresh: Any, kept: Any) -> None:
-            (batch, rows, _, tx), (batch1, rows1, _, tx1) = fresh, kept
-            assert rows.tobytes() == rows1.tobytes()
-            for field in dataclasses.fields(batch):
-                a, b = getattr(batch, field.name), getattr(batch1, field.name)
-                if isinstance(a, dict):
-                    assert a.keys() == b.keys() and all(same(a[k], b[k]) for k in a), field.name
-                else:
-                    assert same(a, b), field.name
-            assert (tx is None) == (tx1 is None)
-            if tx is not None:
-                for field in dataclasses.fields(tx):
-                    assert same(getattr(tx, field.name), getattr(tx1, field.name)), field.name
-
         loads = store.reference_cache.loads
-        assert_same(*await both())
-        assert_same(*await both())
+        fresh, kept = await both()
+        assert_same_facts(kept, fresh)
+        fresh, kept = await both()
+        assert_same_facts(kept, fresh)
         assert store.reference_cache.loads == loads + 1  # read once, then kept
         before = await both()
 
@@ -129,7 +130,7 @@ async def test_reference_data_kept_per_token_equal_what_is_read_and_follow_every
             await conn.execute(change)
             assert await _token(conn) != token, change
             fresh, kept = await both()
-            assert_same(fresh, kept)
+            assert_same_facts(kept, fresh)
         # (the changes did change what an assessment reads: more transactions, another median, other percentiles)
         tx0, tx1 = before[1][3], kept[3]
         assert tx0 is not None and tx1 is not None and tx1.ids.shape[0] == tx0.ids.shape[0] + 1

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,57 +26,59 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+@pytest.fixture
+def table_for() -> Iterator[Callable[[int], Slots]]:
+    """A fresh slot table for N workers (``Slots.create``), opened; the files are removed after the test."""
+    paths: list[str] = []
+
+    def make(workers: int) -> Slots:
+        paths.append(Slots.create(workers))
+        return Slots(paths[-1])
+
+    yield make
+    for path in paths:
+        os.unlink(path)
+
+
 def _occupy(table: Slots, slot: int, pid: int, connections: int) -> None:
     """Another worker's entry (this test's own process cannot be two workers)."""
     table._cells[2 * slot], table._cells[2 * slot + 1] = pid, connections
 
 
-def test_a_worker_claims_a_slot_counts_and_gives_it_back() -> None:
-    path = Slots.create(2)
-    try:
-        table = Slots(path)
-        assert table.count == 4  # twice the workers: a restart's replacements come up before the old ones go
-        _occupy(table, 0, os.getppid(), 5)
-        assert table.claim() and table.index == 1
-        assert table.open_connections() == [5, 0, -1, -1]
-        table.add(2)
-        table.add(-1)
-        assert table.open_connections()[1] == 1
-        table.release()
-        assert table.open_connections() == [5, -1, -1, -1]
-    finally:
-        os.unlink(path)
+def test_a_worker_claims_a_slot_counts_and_gives_it_back(table_for: Callable[[int], Slots]) -> None:
+    table = table_for(2)
+    assert table.count == 4  # twice the workers: a restart's replacements come up before the old ones go
+    _occupy(table, 0, os.getppid(), 5)
+    assert table.claim() and table.index == 1
+    assert table.open_connections() == [5, 0, -1, -1]
+    table.add(2)
+    table.add(-1)
+    assert table.open_connections()[1] == 1
+    table.release()
+    assert table.open_connections() == [5, -1, -1, -1]
 
 
-def test_turns_go_to_the_fewest_open_connections() -> None:
-    path = Slots.create(2)
-    try:
-        table = Slots(path)
-        assert table.claim() and table.index == 0
-        assert table.my_turn()  # alone
-        _occupy(table, 1, os.getppid(), 2)
-        table.add(2)
-        assert table.my_turn()  # 2 against 2: either may take it
-        table.add(1)
-        assert not table.my_turn()  # 3 against 2: the other's turn
-        _occupy(table, 1, _dead_pid(), 2)
-        assert table.my_turn()  # a worker that has died is not waited for
-    finally:
-        os.unlink(path)
+def test_turns_go_to_the_fewest_open_connections(table_for: Callable[[int], Slots]) -> None:
+    table = table_for(2)
+    assert table.claim() and table.index == 0
+    assert table.my_turn()  # alone
+    _occupy(table, 1, os.getppid(), 2)
+    table.add(2)
+    assert table.my_turn()  # 2 against 2: either may take it
+    table.add(1)
+    assert not table.my_turn()  # 3 against 2: the other's turn
+    _occupy(table, 1, _dead_pid(), 2)
+    assert table.my_turn()  # a worker that has died is not waited for
 
 
-def test_slots_of_dead_workers_are_reused_and_a_full_table_refuses() -> None:
-    path = Slots.create(1)
-    try:
-        table = Slots(path)
-        _occupy(table, 0, os.getppid(), 1)
-        _occupy(table, 1, _dead_pid(), 4)
-        assert table.claim() and table.index == 1 and table.open_connections() == [1, 0]
-        table.release()
-        _occupy(table, 1, os.getppid(), 0)
-        assert not table.claim()
-    finally:
-        os.unlink(path)
+def test_slots_of_dead_workers_are_reused_and_a_full_table_refuses(table_for: Callable[[int], Slots]) -> None:
+    table = table_for(1)
+    _occupy(table, 0, os.getppid(), 1)
+    _occupy(table, 1, _dead_pid(), 4)
+    assert table.claim() and table.index == 1 and table.open_connections() == [1, 0]
+    table.release()
+    _occupy(table, 1, os.getppid(), 0)
+    assert not table.claim()
 
 
 async def _until(condition: Any, seconds: float = 5.0) -> None:
@@ -90,12 +93,13 @@ class _Plain(asyncio.Protocol):
 
 
 @pytest.mark.parametrize("protocol", [_Plain, asyncio.Protocol])
-async def test_a_worker_steps_aside_and_a_taken_connection_ends_its_wait(protocol: Any) -> None:
-    path = Slots.create(2)
+async def test_a_worker_steps_aside_and_a_taken_connection_ends_its_wait(
+    protocol: Any, table_for: Callable[[int], Slots]
+) -> None:
+    slots = table_for(2)
     listening = socket.create_server(("127.0.0.1", 0))
     clients: list[socket.socket] = []
     try:
-        slots = Slots(path)
         assert slots.claim()
         _occupy(slots, 1, os.getppid(), 0)  # a live neighbour with no connections
         slots.add(1)  # and this worker already has one: the neighbour's turn
@@ -121,7 +125,6 @@ async def test_a_worker_steps_aside_and_a_taken_connection_ends_its_wait(protoco
         for c in clients:
             c.close()
         listening.close()
-        os.unlink(path)
 
 
 PID_APP = """

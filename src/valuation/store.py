@@ -422,9 +422,14 @@ class ReferenceCache:
 reference_cache = ReferenceCache()
 
 
+def window_days(window_years: float) -> int:
+    """The market window in days as the statements compare dates (a year counted as 366 days, plus one)."""
+    return int(window_years * 366) + 1
+
+
 async def reference_data(conn: OneConn, token: uuid.UUID, window_years: float, as_of: dt.date) -> Reference:
     """The :class:`Reference` of ``token``: from :data:`reference_cache`, else read (one statement) and kept."""
-    days = int(window_years * 366) + 1
+    days = window_days(window_years)
     key = (token, as_of, days)
     found = reference_cache.get(key)
     if found is None:
@@ -472,7 +477,7 @@ async def market_transactions(
         " FROM market_transactions WHERE transaction_date <= $1 AND transaction_date >= $1 - $2::int"
         " AND ($3::text[] IS NULL OR chain_code = ANY ($3::text[]))",
         as_of,
-        int(window_years * 366) + 1,
+        window_days(window_years),
         chains,
     )
     rows = [r for r in rows if r[1] in CHAIN_CODES]

@@ -255,13 +255,13 @@ class _Balanced:
         self, protocol_factory, host=None, port=None, *, sock=None, ssl=None, backlog=100, **kwargs
     ):
         path = os.environ.get(ENV)
-        if sock is None or ssl is not None or not path or kwargs.get("start_serving") is False:
-            return await super().create_server(  # type: ignore[misc]
-                protocol_factory, host, port, sock=sock, ssl=ssl, backlog=backlog, **kwargs
-            )
-        slots = Slots(path)
-        if not slots.claim():
-            log.warning("%s: no free worker slot, this worker accepts without taking turns", path)
+        slots = None
+        if sock is not None and ssl is None and path and kwargs.get("start_serving") is not False:
+            slots = Slots(path)
+            if not slots.claim():
+                log.warning("%s: no free worker slot, this worker accepts without taking turns", path)
+                slots = None
+        if slots is None:
             return await super().create_server(  # type: ignore[misc]
                 protocol_factory, host, port, sock=sock, ssl=ssl, backlog=backlog, **kwargs
             )

@@ -148,8 +148,9 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
 
     Like ``uvicorn.run(app, workers=N)``, except for the listening socket: uvicorn's own has protocol
     0, so asyncio does not set TCP_NODELAY on accepted connections and every response waits for the
-    client's delayed ACK (about 40 ms a request). Ours is created as IPPROTO_TCP. And the workers take
-    connections by turns (:mod:`ipledge.balance`), so that keep-alive clients spread evenly over them.
+    client's delayed ACK (about 40 ms a request). Ours is created as IPPROTO_TCP. The workers take
+    connections by turns (:mod:`ipledge.balance`), so that keep-alive clients spread evenly over them,
+    and keep their Prometheus metrics in one shared directory (:func:`~ipledge.observability.shared_metrics_dir`).
     """
     import os
     import socket
@@ -158,6 +159,7 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
     from uvicorn.supervisors import Multiprocess
 
     from ipledge.balance import ENV, Slots
+    from ipledge.observability import shared_metrics_dir
 
     config = uvicorn.Config(
         app, host=host, port=port, workers=workers, factory=factory, log_config=None, access_log=False,
@@ -170,7 +172,8 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
     sock.set_inheritable(True)
     os.environ[ENV] = Slots.create(workers)  # the spawned workers inherit it
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        with shared_metrics_dir():  # so that /metrics, whichever worker answers, counts every worker's requests
+            Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
         os.unlink(os.environ.pop(ENV))

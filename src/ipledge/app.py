@@ -26,6 +26,7 @@ from ipledge.auth import KeyCache, api_key_guard
 from ipledge.db.runtime import open_database
 from ipledge.deps import provide_pool, provide_principal
 from ipledge.errors import EXCEPTION_HANDLERS
+from ipledge.metrics import publishing
 from ipledge.observability import HealthController, request_context_middleware
 from ipledge.openapi_types import TimeOfDaySchemaPlugin
 from ipledge.registry.api import CONTROLLERS as REGISTRY_CONTROLLERS
@@ -91,7 +92,8 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             app.state.settings = settings
             app.state.key_cache = KeyCache(settings.key_cache_seconds)
             try:
-                yield
+                async with publishing():  # this worker's request counts, for the other workers' /metrics
+                    yield
             finally:
                 await client.aclose()
 

@@ -150,7 +150,7 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
     0, so asyncio does not set TCP_NODELAY on accepted connections and every response waits for the
     client's delayed ACK (about 40 ms a request). Ours is created as IPPROTO_TCP. The workers take
     connections by turns (:mod:`ipledge.balance`), so that keep-alive clients spread evenly over them,
-    and keep their Prometheus metrics in one shared directory (:func:`~ipledge.observability.shared_metrics_dir`).
+    and keep their Prometheus metrics in one shared directory (:func:`~ipledge.metrics.shared_metrics_dir`).
     """
     import os
     import socket
@@ -159,7 +159,7 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
     from uvicorn.supervisors import Multiprocess
 
     from ipledge.balance import ENV, Slots
-    from ipledge.observability import shared_metrics_dir
+    from ipledge.metrics import shared_metrics_dir
 
     config = uvicorn.Config(
         app, host=host, port=port, workers=workers, factory=factory, log_config=None, access_log=False,

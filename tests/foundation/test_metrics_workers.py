@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ipledge.observability import METRICS_DIR_ENV, exposition, shared_metrics_dir
+from ipledge import metrics
+from ipledge.metrics import METRICS_DIR_ENV, PUBLISH_S, RequestStats, Snapshot, exposition, shared_metrics_dir
 
 
 def _free_port() -> int:
@@ -70,14 +73,18 @@ def _two_workers_scraped(db_url: str, tmp_path: Path) -> None:
         # Sixteen keep-alive clients, one /health each: the workers take the connections by turns.
         answered = [_worker(c.get("/health")) for c in clients]
         assert set(answered) == ready, answered
-        # Every scrape counts all sixteen, whichever worker it reaches (each was one worker's half before).
-        scraped: set[str] = set()
-        for _ in range(6):
+        # Every scrape counts all sixteen, whichever worker it reaches (each was one worker's half before), once
+        # the other worker has published its counts (within PUBLISH_S); and no scrape ever counts fewer than one
+        # before it (Prometheus would take that for a restart).
+        seen: list[float] = []
+        deadline = time.monotonic() + PUBLISH_S + 10
+        while len(seen) < 6 or seen[-6:] != [16.0] * 6:
+            assert time.monotonic() < deadline, seen
             r = httpx.get(base + "/metrics", timeout=10)
             assert r.status_code == 200
-            scraped.add(_worker(r))
-            assert _health_count(r.text) == 16.0, r.text
-        assert scraped, "no scrape answered"
+            seen.append(_health_count(r.text))
+            time.sleep(0.05)
+        assert seen == sorted(seen) and seen[-1] == 16.0, seen
     finally:
         for c in clients:
             c.close()
@@ -86,24 +93,56 @@ def _two_workers_scraped(db_url: str, tmp_path: Path) -> None:
     assert b"Traceback" not in (tmp_path / "server.log").read_bytes()
 
 
-def test_the_shared_directory_is_private_and_removed_or_an_operators_is_emptied(tmp_path: Path) -> None:
-    saved = os.environ.pop(METRICS_DIR_ENV, None)
-    try:
-        with shared_metrics_dir() as made:
-            assert os.environ[METRICS_DIR_ENV] == made and Path(made).is_dir()
-            (Path(made) / "counter_1.db").write_bytes(b"")
-        assert METRICS_DIR_ENV not in os.environ and not Path(made).exists()
+def test_the_shared_directory_is_private_and_removed_or_an_operators_is_emptied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(METRICS_DIR_ENV, raising=False)
+    with shared_metrics_dir() as made:
+        assert os.environ[METRICS_DIR_ENV] == made and Path(made).is_dir()
+        (Path(made) / "requests-1.json").write_bytes(b"")
+    assert METRICS_DIR_ENV not in os.environ and not Path(made).exists()
 
-        given = tmp_path / "metrics"
-        given.mkdir()
-        (given / "counter_99.db").write_bytes(b"stale")
-        (given / "notes.txt").write_text("kept")
-        os.environ[METRICS_DIR_ENV] = str(given)
-        with shared_metrics_dir() as used:
-            assert used == str(given) and not (given / "counter_99.db").exists()
-            assert exposition().decode() == ""  # no process has written yet: an empty exposition, not an error
-        assert (given / "notes.txt").exists() and os.environ[METRICS_DIR_ENV] == str(given)
-    finally:
-        os.environ.pop(METRICS_DIR_ENV, None)
-        if saved is not None:
-            os.environ[METRICS_DIR_ENV] = saved
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "requests-99.json").write_bytes(b"from an earlier run")
+    (given / "notes.txt").write_text("kept")
+    monkeypatch.setenv(METRICS_DIR_ENV, str(given))
+    with shared_metrics_dir() as used:
+        assert used == str(given) and not (given / "requests-99.json").exists()
+    assert (given / "notes.txt").exists() and os.environ[METRICS_DIR_ENV] == str(given)
+
+
+def test_a_scrape_sums_its_own_counts_and_the_other_workers_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = RequestStats()
+    monkeypatch.setattr(metrics, "STATS", own)
+    monkeypatch.setattr(metrics, "_published", [-1])
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
+    own.observe("GET", "/a", 200, 0.0005)  # bucket le=0.001
+    own.observe("GET", "/a", 200, 0.2)  # le=0.25
+    own.observe("GET", "/a", 404, 30.0)  # beyond the last bound: +Inf only
+    other = RequestStats()
+    other.observe("GET", "/a", 200, 0.001)  # a value on a bound counts in that bucket (le)
+    other.observe("POST", "/b", 201, 0.003)
+    (tmp_path / "requests-1.json").write_bytes(msgspec.json.encode(other.snapshot()))
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(exposition().decode())
+        for sample in family.samples
+    }
+    assert samples[("ipledge_http_requests_total", (("method", "GET"), ("route", "/a"), ("status", "200")))] == 3
+    assert samples[("ipledge_http_requests_total", (("method", "GET"), ("route", "/a"), ("status", "404")))] == 1
+    assert samples[("ipledge_http_requests_total", (("method", "POST"), ("route", "/b"), ("status", "201")))] == 1
+
+    def bucket(le: str) -> float:
+        return samples[("ipledge_http_request_seconds_bucket", (("le", le), ("method", "GET"), ("route", "/a")))]
+
+    assert [bucket(le) for le in ("0.001", "0.0025", "0.1", "0.25", "10.0", "+Inf")] == [2, 2, 2, 3, 3, 4]
+    assert samples[("ipledge_http_request_seconds_count", (("method", "GET"), ("route", "/a")))] == 4
+    assert samples[("ipledge_http_request_seconds_sum", (("method", "GET"), ("route", "/a")))] == pytest.approx(30.2015)
+    # The scrape published this process's own counts first: the other workers read the same numbers.
+    assert (
+        msgspec.json.decode((tmp_path / f"requests-{os.getpid()}.json").read_bytes(), type=Snapshot) == own.snapshot()
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -101,6 +104,24 @@ def _fast_handler() -> logging.StreamHandler[Any] | None:
     return handler
 
 
+_FD_OF: list[tuple[Any, int | None]] = [(None, None)]  # the last stream looked at, and its descriptor
+
+
+def _utf8_fd(stream: Any) -> int | None:
+    """The file descriptor under ``stream`` if it is a UTF-8 text file (stderr, a log file), else None."""
+    stream_seen, fd = _FD_OF[0]
+    if stream_seen is stream:
+        return fd
+    fd = None
+    try:
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name == "utf-8":
+            fd = stream.fileno()
+    except (AttributeError, LookupError, OSError, ValueError):  # no descriptor (a test's buffer, a closed file)
+        fd = None
+    _FD_OF[0] = (stream, fd)
+    return fd
+
+
 def access_log(method: str, path: str, status: int, ms: float, request_id: str) -> None:
     """Log one HTTP request on ``ipledge.access`` (``msg`` "request" with method, path, status, ms)."""
     if not _ACCESS.isEnabledFor(logging.INFO):
@@ -114,12 +135,20 @@ def access_log(method: str, path: str, status: int, ms: float, request_id: str) 
     line = _encode_entry(
         _AccessEntry(_timestamp(time.time()), "info", "ipledge.access", "request", request_id, method, path, status, ms)
     )
-    text = line.decode() + "\n"
     handler.acquire()
     try:
         stream = handler.stream
-        stream.write(text)
-        stream.flush()  # what handler.flush() does, without taking the lock we hold a second time
+        fd = _utf8_fd(stream)
+        if fd is None:
+            stream.write(line.decode() + "\n")
+            stream.flush()  # what handler.flush() does, without taking the lock we hold a second time
+        else:
+            # The encoded line itself, past the text layer (no decode, no re-encode, one write): what the
+            # stream would have written. Anything another writer left in its buffer goes first.
+            stream.flush()
+            data = line + b"\n"
+            while data:
+                data = data[os.write(fd, data) :]
     except Exception:  # a broken stream must not fail the request; report it the way logging does
         handler.handleError(logging.makeLogRecord({"msg": "access log write failed", "name": "ipledge.access"}))
     finally:

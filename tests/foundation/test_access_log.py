@@ -9,6 +9,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,28 @@ def test_level_and_foreign_handlers_are_respected(json_stream: io.StringIO) -> N
     finally:
         access.removeHandler(listener)
     assert [(r.getMessage(), r.__dict__["status"]) for r in listener.records] == [("request", 201)]
+
+
+def test_a_utf8_file_gets_the_encoded_line_in_order_with_other_log_lines(
+    json_stream: io.StringIO, tmp_path: Path
+) -> None:
+    _fast_path()
+    handler = logging.getLogger("ipledge").handlers[0]
+    with (tmp_path / "log").open("w", encoding="utf-8") as file:
+        handler.setStream(file)
+        logging.getLogger("ipledge.x").warning("before 路演")
+        file.write("unflushed text of another writer\n")  # left in the text layer's buffer
+        logs.access_log("GET", "/api/v1/企业/é", 200, 0.5, "rid-1")
+        logging.getLogger("ipledge.x").warning("after")
+        assert logs._utf8_fd(file) == file.fileno()  # the line went past the text layer
+    lines = (tmp_path / "log").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["msg"] == "before 路演"
+    assert lines[1] == "unflushed text of another writer"
+    assert {k: v for k, v in json.loads(lines[2]).items() if k != "ts"} == {
+        "level": "info", "logger": "ipledge.access", "msg": "request", "request_id": "rid-1", "method": "GET",
+        "path": "/api/v1/企业/é", "status": 200, "ms": 0.5,
+    }  # fmt: skip
+    assert json.loads(lines[3])["msg"] == "after" and len(lines) == 4
+    assert logs._utf8_fd(io.StringIO()) is None
+    with (tmp_path / "latin").open("w", encoding="latin-1") as other:
+        assert logs._utf8_fd(other) is None

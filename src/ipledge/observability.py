@@ -54,10 +54,14 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                # What MutableScopeHeaders(...)["x-request-id"] = rid does, without building its helper object.
-                headers = [h for h in message.get("headers") or () if bytes(h[0]).lower() != b"x-request-id"]
-                headers.append((b"x-request-id", rid_header))
-                message["headers"] = headers
+                # What MutableScopeHeaders(...)["x-request-id"] = rid does, without building its helper object,
+                # and copying the list only (not lower-casing every name) when no handler set the header itself.
+                headers = message.get("headers") or ()
+                for name, _ in headers:
+                    if len(name) == 12 and bytes(name).lower() == b"x-request-id":
+                        headers = [h for h in headers if bytes(h[0]).lower() != b"x-request-id"]
+                        break
+                message["headers"] = [*headers, (b"x-request-id", rid_header)]
             await send(message)
 
         try:

@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from ipledge.logs import JsonFormatter, redact
+from ipledge.observability import request_context_middleware
 
 
 async def test_request_id_is_echoed_or_made(client: Any) -> None:
@@ -41,3 +42,27 @@ def test_secrets_never_reach_a_log_line() -> None:
     )
     line = json.loads(JsonFormatter().format(record))
     assert key not in json.dumps(line)
+
+
+async def test_a_response_carries_one_request_id_ours_even_if_the_app_set_one() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"X-Request-ID", b"from-the-handler"), (b"x-other", b"1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": [(b"x-request-id", b"abc-123")]}
+    await request_context_middleware(app)(scope, receive, send)
+    assert sent[0]["headers"] == [(b"content-type", b"text/plain"), (b"x-other", b"1"), (b"x-request-id", b"abc-123")]
+    scope["headers"] = []
+    sent.clear()
+    await request_context_middleware(app)(scope, receive, send)
+    ids = [v for k, v in sent[0]["headers"] if k.lower() == b"x-request-id"]
+    assert len(ids) == 1 and len(ids[0]) == 32

@@ -16,6 +16,7 @@ Invalid inputs raise :class:`~valuation.errors.ValuationInputError` naming the f
 """
 
 import math
+import string
 from typing import Literal
 
 import msgspec
@@ -34,6 +35,11 @@ _FIELDS: dict[str, frozenset[str]] = {
     "excess_earnings": frozenset({"excess_profit"}),
 }
 _OPTIONAL = ("revenue", "royalty_rate", "profit", "profit_margin", "profit_share", "equivalent_investment")
+# The optional inputs a method does not read, in the order they are checked.
+_NOT_USED = {
+    method: tuple(name for name in (*_OPTIONAL, "excess_profit") if name not in allowed)
+    for method, allowed in _FIELDS.items()
+}
 
 
 class EquivalentInvestment(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -111,18 +117,27 @@ def _stream(value: float | list[float] | None, years: int | None, field: str) ->
 
 
 def _check_fields(req: IncomeRequest) -> None:
-    _fraction(req.discount_rate, "discount_rate", low=0, high=1, open_low=True, open_high=True)
-    _fraction(req.tax_rate, "tax_rate", low=0, high=1, open_low=False, open_high=True)
-    _fraction(req.royalty_rate, "royalty_rate", low=0, high=1, open_low=False, open_high=True)
-    _fraction(req.profit_margin, "profit_margin", low=0, high=1, open_low=True, open_high=False)
-    _fraction(req.profit_share, "profit_share", low=0, high=1, open_low=False, open_high=False)
+    # Each bound is tried inline first (a NaN or an infinity fails it too); only a value outside is handed to
+    # _fraction, which names what is wrong. Same checks, same order, same messages.
+    r, tax, k, margin, split = req.discount_rate, req.tax_rate, req.royalty_rate, req.profit_margin, req.profit_share
+    if not 0 < r < 1:
+        _fraction(r, "discount_rate", low=0, high=1, open_low=True, open_high=True)
+    if not 0 <= tax < 1:
+        _fraction(tax, "tax_rate", low=0, high=1, open_low=False, open_high=True)
+    if k is not None and not 0 <= k < 1:
+        _fraction(k, "royalty_rate", low=0, high=1, open_low=False, open_high=True)
+    if margin is not None and not 0 < margin <= 1:
+        _fraction(margin, "profit_margin", low=0, high=1, open_low=True, open_high=False)
+    if split is not None and not 0 <= split <= 1:
+        _fraction(split, "profit_share", low=0, high=1, open_low=False, open_high=False)
     if req.years is not None and not 1 <= req.years <= 100:
         raise ValuationInputError("years", "must be 1 to 100")
     for name in ("economic_life_years", "legal_remaining_years"):
-        _fraction(getattr(req, name), name, low=0, high=100, open_low=True, open_high=False)
-    allowed = _FIELDS[req.method]
-    for name in (*_OPTIONAL, "excess_profit"):
-        if getattr(req, name) is not None and name not in allowed:
+        years = getattr(req, name)
+        if years is not None and not 0 < years <= 100:
+            _fraction(years, name, low=0, high=100, open_low=True, open_high=False)
+    for name in _NOT_USED[req.method]:
+        if getattr(req, name) is not None:
             raise ValuationInputError(name, f"is not used by method {req.method}")
 
 
@@ -213,11 +228,31 @@ def _cut(stream: list[float], req: IncomeRequest, lang: Lang) -> tuple[list[floa
     return cut, [say("horizon", lang, life=life, legal=legal, n=f"{horizon:g}", frac=f"{fraction:.4g}")]
 
 
-def _fill(template: str, **parts: str) -> str:
-    """``template`` with the named placeholders replaced by fixed text (braces in it kept literal)."""
-    for name, text in parts.items():
-        template = template.replace("{" + name + "}", text.replace("{", "{{").replace("}", "}}"))
-    return template
+_CUT = "\x00"  # stands for a per-year value in a flow template (formatted numbers never hold a NUL)
+_PER_REQUEST = ("share", "tax_part", "r")  # the flow line's parts that are the same in every year
+_PER_YEAR = ("t", "base", "cf", "t", "df", "pv")  # and those that change, in the order income_value writes them
+
+
+def _flow_template(message: str) -> str:
+    """The ``flow`` message as a template of its per-request parts, with _CUT where a per-year value goes."""
+    out, per_year = [], []
+    for literal, field, spec, conversion in string.Formatter().parse(message):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is None:
+            continue
+        if spec or conversion:
+            raise ValueError(f"flow message: {{{field}}} must be plain")
+        if field in _PER_REQUEST:
+            out.append("{" + field + "}")
+        else:
+            per_year.append(field)
+            out.append(_CUT)
+    if tuple(per_year) != _PER_YEAR:
+        raise ValueError(f"flow message: per-year parts {per_year}, income_value writes {list(_PER_YEAR)}")
+    return "".join(out)
+
+
+_FLOW = {lang: _flow_template(MESSAGES["flow"][i]) for i, lang in enumerate(("zh", "en"))}
 
 
 def income_value(req: IncomeRequest, lang: Lang = "zh") -> IncomeResult:
@@ -240,27 +275,28 @@ def income_value(req: IncomeRequest, lang: Lang = "zh") -> IncomeResult:
     tax, r = req.tax_rate, req.discount_rate
     tax_text = pct(tax)
     steps.append(say("tax.after", lang, tax=tax_text) if tax > 0 else say("tax.pre", lang))
-    # One line per year from the same template: the parts that do not change from year to year are put into the
-    # template once, and a base amount (with its cash flow) is formatted again only when it changes.
-    line = _fill(
-        MESSAGES["flow"][0 if lang == "zh" else 1],
-        share=f"{share:.6g}",
-        tax_part=f" x (1 - {tax_text})" if tax > 0 else "",
-        r=f"{r:g}",
-    ).format
+    # One line per year: the parts that do not change from year to year are put into the template once, the
+    # template is cut into the literal runs between the per-year values, and each year's line is joined from them;
+    # a base amount (with its cash flow) is formatted again only when it changes.
+    share_text, tax_part, r_text = f"{share:.6g}", f" x (1 - {tax_text})" if tax > 0 else "", f"{r:g}"
+    runs = _FLOW["zh" if lang == "zh" else "en"].format(share=share_text, tax_part=tax_part, r=r_text)
+    l0, l1, l2, l3, l4, l5, l6 = runs.split(_CUT)
     kept = 1 - tax
-    flows, factors = [], []
+    flows, factors, present = [], [], []
     last_amount, base_text, cf_text = math.nan, "", ""
     for t, amount in enumerate(base, start=1):
         cf, df = amount * share * kept, (1 + r) ** -t
+        pv = cf * df
         flows.append(cf)
         factors.append(df)
+        present.append(pv)
         if amount != last_amount:
             last_amount, base_text, cf_text = amount, f"{amount:,.2f}", f"{cf:,.4f}"
         elif not amount:  # 0.0 == -0.0: the base text is reused (as it always was), the cash flow keeps its sign
             cf_text = f"{cf:,.4f}"
-        steps.append(line(t=t, base=base_text, cf=cf_text, df=f"{df:.6f}", pv=f"{cf * df:,.4f}"))
-    value = math.fsum(cf * df for cf, df in zip(flows, factors, strict=True))
+        year = str(t)
+        steps.append(f"{l0}{year}{l1}{base_text}{l2}{cf_text}{l3}{year}{l4}{df:.6f}{l5}{pv:,.4f}{l6}")
+    value = math.fsum(present)
     steps += [say("exact", lang), say("total", lang, value=num(value))]
     basis: Literal["pre_tax", "after_tax"] = "after_tax" if tax > 0 else "pre_tax"
     return IncomeResult(value, basis, share, len(flows), flows, factors, steps)

@@ -1,7 +1,9 @@
 """The income calculator's readable steps, line for line (pinned from the implementation before the
 per-year template was filled once per request; a cash flow of -0.0 keeps its sign, as it always has)."""
 
-from valuation.income import IncomeRequest, income_value
+import pytest
+
+from valuation.income import IncomeRequest, _flow_template, income_value
 
 STEPS_ZH = [
     "收益法·许可费节省法（按销售收入）",
@@ -45,3 +47,13 @@ def test_steps_with_repeated_zero_and_cut_amounts_zh() -> None:
 def test_steps_pre_tax_constant_stream_en() -> None:
     req = IncomeRequest(method="profit_split", discount_rate=0.12, years=3, profit=200000.0, profit_share=0.3)
     assert income_value(req, "en").steps == STEPS_EN
+
+
+def test_a_flow_message_must_keep_the_per_year_parts_in_the_written_order() -> None:
+    assert _flow_template("Y{t}: {base} x {share}{tax_part} = {cf} 1/(1+{r})^{t} = {df} -> {pv} {{x}}") == (
+        "Y\x00: \x00 x {share}{tax_part} = \x00 1/(1+{r})^\x00 = \x00 -> \x00 {{x}}"
+    )
+    with pytest.raises(ValueError, match="per-year parts"):
+        _flow_template("{t} {base} {df} {cf} {t} {pv}")  # df and cf swapped: the lines would lie
+    with pytest.raises(ValueError, match="plain"):
+        _flow_template("{t} {base} {cf} {t} {df} {pv:>9}")

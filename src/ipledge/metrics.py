@@ -131,7 +131,10 @@ class _Collector:
         if not directory:
             yield from _families(STATS.snapshot())
             return
-        publish(Path(directory))  # this worker's own counts as fresh as they are, and from the same source
+        try:
+            publish(Path(directory))  # this worker's own counts as fresh as they are, and from the same source
+        except OSError as exc:  # its last published counts are used: older, never lower
+            _log.warning("metrics not published: %s", exc)
         yield from _families(_merge(_read_all(Path(directory))))
 
 
@@ -174,8 +177,12 @@ def publish(directory: Path) -> None:
 
 def _read_all(directory: Path) -> Iterator[Snapshot]:
     for path in directory.glob(f"{_PREFIX}*.json"):
-        with suppress(FileNotFoundError):  # a file is only ever replaced, never removed while workers run
+        try:
             yield _decode(path.read_bytes())
+        except FileNotFoundError:  # a file is only ever replaced, never removed while workers run
+            continue
+        except (OSError, msgspec.DecodeError) as exc:  # not ours, or damaged: the scrape still answers
+            _log.warning("metrics file %s skipped: %s", path.name, exc)
 
 
 @asynccontextmanager
@@ -221,6 +228,7 @@ def shared_metrics_dir() -> Iterator[str]:
     """
     given = os.environ.get(METRICS_DIR_ENV)
     if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
         for old in Path(given).glob(f"{_PREFIX}*"):
             old.unlink()
         yield given

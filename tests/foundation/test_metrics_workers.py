@@ -146,3 +146,23 @@ def test_a_scrape_sums_its_own_counts_and_the_other_workers_files(
     assert (
         msgspec.json.decode((tmp_path / f"requests-{os.getpid()}.json").read_bytes(), type=Snapshot) == own.snapshot()
     )
+
+
+def test_a_damaged_file_or_a_vanished_directory_does_not_fail_a_scrape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = RequestStats()
+    monkeypatch.setattr(metrics, "STATS", own)
+    monkeypatch.setattr(metrics, "_published", [-1])
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path / "shared"))
+    with shared_metrics_dir():  # an operator's directory that did not exist yet is made
+        own.observe("GET", "/a", 200, 0.01)
+        (tmp_path / "shared" / "requests-1.json").write_bytes(b'{"half a')
+        assert _health_count(exposition().decode()) == 0.0  # answered; the damaged file is left out
+        assert 'route="/a",status="200"} 1.0' in exposition().decode()
+        for path in (tmp_path / "shared").iterdir():
+            path.unlink()
+        (tmp_path / "shared").rmdir()
+        own.observe("GET", "/a", 200, 0.01)
+        text = exposition().decode()  # the counts cannot be published: the scrape answers with what it can read
+        assert "# TYPE ipledge_http_requests_total counter" in text and 'route="/a"' not in text

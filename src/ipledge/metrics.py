@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
+import uuid
 from bisect import bisect_left
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -175,6 +176,17 @@ def publish(directory: Path) -> None:
     _published[0] = changes
 
 
+def keep_earlier_file(directory: Path) -> None:
+    """Move a file left under this process's id by an earlier worker (the id reused) out of its way.
+
+    The new process would overwrite those counts with its own, smaller ones; under another name they are
+    still summed, so the totals never go down.
+    """
+    earlier = _own_file(directory)
+    with suppress(FileNotFoundError):
+        os.replace(earlier, directory / f"{earlier.stem}-{uuid.uuid4().hex[:12]}.json")
+
+
 def _read_all(directory: Path) -> Iterator[Snapshot]:
     for path in directory.glob(f"{_PREFIX}*.json"):
         try:
@@ -197,6 +209,7 @@ async def publishing() -> AsyncIterator[None]:
         yield
         return
     path = Path(directory)
+    keep_earlier_file(path)
 
     async def loop() -> None:
         while True:

@@ -166,3 +166,20 @@ def test_a_damaged_file_or_a_vanished_directory_does_not_fail_a_scrape(
         own.observe("GET", "/a", 200, 0.01)
         text = exposition().decode()  # the counts cannot be published: the scrape answers with what it can read
         assert "# TYPE ipledge_http_requests_total counter" in text and 'route="/a"' not in text
+
+
+async def test_a_new_worker_with_a_reused_process_id_keeps_the_earlier_workers_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = RequestStats()
+    for _ in range(5):
+        earlier.observe("GET", "/a", 200, 0.01)
+    (tmp_path / f"requests-{os.getpid()}.json").write_bytes(msgspec.json.encode(earlier.snapshot()))
+    own = RequestStats()
+    monkeypatch.setattr(metrics, "STATS", own)
+    monkeypatch.setattr(metrics, "_published", [-1])
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
+    async with metrics.publishing():
+        own.observe("GET", "/a", 200, 0.01)
+        assert 'ipledge_http_requests_total{method="GET",route="/a",status="200"} 6.0' in exposition().decode()
+    assert len(os.listdir(tmp_path)) == 2  # the earlier file under another name, and this one's

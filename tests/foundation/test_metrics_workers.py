@@ -39,6 +39,15 @@ def _health_count(text: str) -> float:
     return 0.0
 
 
+@pytest.fixture
+def own(monkeypatch: pytest.MonkeyPatch) -> RequestStats:
+    """This process's counts, fresh for the test (and its last publication forgotten)."""
+    stats = RequestStats()
+    monkeypatch.setattr(metrics, "STATS", stats)
+    monkeypatch.setattr(metrics, "_published", [-1])
+    return stats
+
+
 def _worker(response: httpx.Response) -> str:
     return response.headers["x-request-id"][:16]  # a worker's request ids share its random prefix
 
@@ -113,11 +122,8 @@ def test_the_shared_directory_is_private_and_removed_or_an_operators_is_emptied(
 
 
 def test_a_scrape_sums_its_own_counts_and_the_other_workers_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: RequestStats
 ) -> None:
-    own = RequestStats()
-    monkeypatch.setattr(metrics, "STATS", own)
-    monkeypatch.setattr(metrics, "_published", [-1])
     monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
     own.observe("GET", "/a", 200, 0.0005)  # bucket le=0.001
     own.observe("GET", "/a", 200, 0.2)  # le=0.25
@@ -149,11 +155,8 @@ def test_a_scrape_sums_its_own_counts_and_the_other_workers_files(
 
 
 def test_a_damaged_file_or_a_vanished_directory_does_not_fail_a_scrape(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: RequestStats
 ) -> None:
-    own = RequestStats()
-    monkeypatch.setattr(metrics, "STATS", own)
-    monkeypatch.setattr(metrics, "_published", [-1])
     monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path / "shared"))
     with shared_metrics_dir():  # an operator's directory that did not exist yet is made
         own.observe("GET", "/a", 200, 0.01)
@@ -169,15 +172,12 @@ def test_a_damaged_file_or_a_vanished_directory_does_not_fail_a_scrape(
 
 
 async def test_a_new_worker_with_a_reused_process_id_keeps_the_earlier_workers_counts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: RequestStats
 ) -> None:
     earlier = RequestStats()
     for _ in range(5):
         earlier.observe("GET", "/a", 200, 0.01)
     (tmp_path / f"requests-{os.getpid()}.json").write_bytes(msgspec.json.encode(earlier.snapshot()))
-    own = RequestStats()
-    monkeypatch.setattr(metrics, "STATS", own)
-    monkeypatch.setattr(metrics, "_published", [-1])
     monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path))
     async with metrics.publishing():
         own.observe("GET", "/a", 200, 0.01)

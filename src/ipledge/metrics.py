@@ -209,6 +209,7 @@ async def publishing() -> AsyncIterator[None]:
         yield
         return
     path = Path(directory)
+    os.makedirs(path, exist_ok=True)  # also when an operator named it for a single process (a start-up step)
     keep_earlier_file(path)
 
     async def loop() -> None:

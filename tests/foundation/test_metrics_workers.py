@@ -183,3 +183,12 @@ async def test_a_new_worker_with_a_reused_process_id_keeps_the_earlier_workers_c
         own.observe("GET", "/a", 200, 0.01)
         assert 'ipledge_http_requests_total{method="GET",route="/a",status="200"} 6.0' in exposition().decode()
     assert len(os.listdir(tmp_path)) == 2  # the earlier file under another name, and this one's
+
+
+async def test_a_single_process_given_a_directory_that_does_not_exist_publishes_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: RequestStats
+) -> None:
+    monkeypatch.setenv(METRICS_DIR_ENV, str(tmp_path / "new" / "dir"))
+    async with metrics.publishing():
+        own.observe("GET", "/a", 200, 0.01)
+    assert os.listdir(tmp_path / "new" / "dir") == [f"requests-{os.getpid()}.json"]  # published when it stopped

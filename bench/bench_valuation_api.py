@@ -113,7 +113,7 @@ def wait_workers(root: int, workers: int, deadline: float = 60.0) -> None:
     load could begin while one worker is still starting, and that one would get no connections."""
     if workers == 1:
         return
-    from ipledge.balance import ENV
+    from ipledge.balance import ENV, Slots
 
     end = time.monotonic() + deadline
     while time.monotonic() < end:
@@ -121,11 +121,14 @@ def wait_workers(root: int, workers: int, deadline: float = 60.0) -> None:
             try:
                 environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
                 path = next(item.split(b"=", 1)[1] for item in environ if item.startswith(ENV.encode() + b"="))
-                cells = memoryview(Path(path.decode()).read_bytes()).cast("q")
+                table = Slots(path.decode())
             except (OSError, StopIteration):
                 continue
-            if sum(1 for i in range(0, len(cells), 2) if cells[i]) >= workers:
-                return
+            try:
+                if table.claimed() >= workers:
+                    return
+            finally:
+                table.close()
         time.sleep(0.2)
     raise SystemExit(f"the {workers} workers of process {root} did not all start")
 

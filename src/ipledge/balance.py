@@ -30,7 +30,8 @@ import os
 import select
 import socket
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger("ipledge.balance")
@@ -96,6 +97,29 @@ class Slots:
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         return False
+
+    @staticmethod
+    @contextmanager
+    def shared(workers: int) -> Iterator[str]:
+        """While worker processes run: a table for them (:meth:`create`).
+
+        Named by ``IPLEDGE_BALANCE_FILE`` (the spawned workers inherit it), removed afterwards.
+        """
+        os.environ[ENV] = Slots.create(workers)
+        try:
+            yield os.environ[ENV]
+        finally:
+            os.unlink(os.environ.pop(ENV))
+
+    def close(self) -> None:
+        """Unmap the table (a reader that is done with it; a worker keeps its table while it lives)."""
+        self._cells.release()
+        self._map.close()
+        os.close(self._fd)
+
+    def claimed(self) -> int:
+        """How many slots live or dead workers hold (a worker claims one when its listener opens)."""
+        return sum(1 for i in range(self.count) if self._cells[i * _FIELDS])
 
     def add(self, delta: int) -> None:
         self._cells[self.index * _FIELDS + 1] += delta

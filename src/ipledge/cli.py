@@ -152,13 +152,12 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
     connections by turns (:mod:`ipledge.balance`), so that keep-alive clients spread evenly over them,
     and keep their Prometheus metrics in one shared directory (:func:`~ipledge.metrics.shared_metrics_dir`).
     """
-    import os
     import socket
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from ipledge.balance import ENV, Slots
+    from ipledge.balance import Slots
     from ipledge.metrics import shared_metrics_dir
 
     config = uvicorn.Config(
@@ -170,13 +169,12 @@ def run_workers(app: str, host: str, port: int, workers: int, *, factory: bool) 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
-    os.environ[ENV] = Slots.create(workers)  # the spawned workers inherit it
     try:
-        with shared_metrics_dir():  # so that /metrics, whichever worker answers, counts every worker's requests
+        # The table the workers take turns by, and the directory that lets /metrics count every worker's requests.
+        with Slots.shared(workers), shared_metrics_dir():
             Multiprocess(config, sockets=[sock]).run()
     finally:
         sock.close()
-        os.unlink(os.environ.pop(ENV))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

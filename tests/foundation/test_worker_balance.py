@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ipledge.balance import BalancedListener, Slots
+from ipledge.balance import ENV, BalancedListener, Slots
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,6 +56,21 @@ def test_a_worker_claims_a_slot_counts_and_gives_it_back(table_for: Callable[[in
     assert table.open_connections()[1] == 1
     table.release()
     assert table.open_connections() == [5, -1, -1, -1]
+
+
+def test_the_shared_table_is_named_for_the_workers_and_removed_and_readers_count_claims(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    with Slots.shared(2) as path:
+        assert os.environ[ENV] == path and os.path.exists(path)
+        worker, reader = Slots(path), Slots(path)
+        assert reader.claimed() == 0
+        assert worker.claim()
+        _occupy(worker, 3, _dead_pid(), 0)
+        assert reader.claimed() == 2  # a dead worker's slot counts until it is taken again
+        reader.close()
+    assert ENV not in os.environ and not os.path.exists(path)
 
 
 def test_turns_go_to_the_fewest_open_connections(table_for: Callable[[int], Slots]) -> None:

@@ -154,3 +154,48 @@ def test_equivalent_investment_errors(eq, field):
             req(method="profit_split", profit=10.0, years=1, equivalent_investment=EquivalentInvestment(**fields))
         )
     assert err.value.field == field
+
+
+_PROFIT = {"years": 2, "profit": 10.0, "royalty_rate": 0.03}
+_SPLIT = {"method": "profit_split", "years": 2, "profit": 10.0}
+TINY = 1e-12
+
+
+@pytest.mark.parametrize(
+    ("base", "field", "value", "accepted"),
+    [
+        # Each bound on both sides, as the documented interval says (the calculator tries each bound inline first
+        # and names the field only for a value outside: both must agree at the edges).
+        (SPEC, "discount_rate", TINY, True),
+        (SPEC, "discount_rate", 1 - TINY, True),
+        (SPEC, "discount_rate", 1.0, False),
+        (SPEC, "tax_rate", 0.0, True),
+        (SPEC, "tax_rate", -TINY, False),
+        (SPEC, "tax_rate", 1 - TINY, True),
+        (SPEC, "royalty_rate", 0.0, True),
+        (SPEC, "royalty_rate", 1.0, False),
+        (SPEC, "royalty_rate", math.nan, False),
+        (_PROFIT, "profit_margin", 1.0, True),
+        (_PROFIT, "profit_margin", 1 + TINY, False),
+        (_PROFIT, "profit_margin", math.inf, False),
+        (_SPLIT, "profit_share", 0.0, True),
+        (_SPLIT, "profit_share", 1.0, True),
+        (_SPLIT, "profit_share", -TINY, False),
+        (_SPLIT, "profit_share", math.nan, False),
+        (SPEC, "economic_life_years", 100.0, True),
+        (SPEC, "economic_life_years", 100.000001, False),
+        (SPEC, "legal_remaining_years", TINY, True),
+        (SPEC, "legal_remaining_years", 100.5, False),
+        (SPEC, "legal_remaining_years", 0.0, False),
+        ({**SPEC, "revenue": 1.0}, "years", 100, True),
+        ({**SPEC, "revenue": 1.0}, "years", 101, False),
+    ],
+)
+def test_each_bound_accepts_its_edge_and_names_the_field_beyond_it(base, field, value, accepted):
+    request = req(**{**base, field: value})
+    if accepted:
+        assert math.isfinite(income_value(request).value)
+    else:
+        with pytest.raises(ValuationInputError) as err:
+            income_value(request)
+        assert err.value.field == field

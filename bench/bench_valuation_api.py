@@ -289,9 +289,10 @@ def load(url: str, requests: list[Request], seconds: int, connections: int) -> t
 TRANSACTIONS_PER_CHAIN = 20
 
 
-async def prepare(dsn: str, enterprises: int) -> tuple[list[tuple[str, list[str]]], str]:
+async def prepare(dsn: str, enterprises: int) -> tuple[list[tuple[str, list[str]]], str, str]:
     """Demo data, recorded transactions (so the market approach applies), an API key and 3 granted
-    patents for each of the ``enterprises`` enterprises with the most granted patents, and an operator key."""
+    patents for each of the ``enterprises`` enterprises with the most granted patents, an operator key, and
+    the database's version with the settings that bear on a commit's cost."""
     import datetime as dt
     import random
 
@@ -330,7 +331,9 @@ async def prepare(dsn: str, enterprises: int) -> tuple[list[tuple[str, list[str]
             keyed.append((created.key, list(row["numbers"][:3])))
         operator_id = await pool.fetchval("SELECT id FROM organisations WHERE kind = 'operator' LIMIT 1")
         operator = await service.create_key(pool, None, operator_id, "bench")
-        return keyed, operator.key
+        wal = await pool.fetchval("SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings"
+                                  " WHERE name IN ('wal_init_zero', 'synchronous_commit', 'fsync')")  # fmt: skip
+        return keyed, operator.key, f"PostgreSQL {await pool.fetchval('SHOW server_version')} ({wal})"
     finally:
         await pool.close()
 
@@ -357,7 +360,7 @@ def main() -> int:
         postmaster = int((base / "pg" / "postmaster.pid").read_text().split()[0])
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        keyed, operator_key = asyncio.run(prepare(dsn, args.enterprises))
+        keyed, operator_key, database = asyncio.run(prepare(dsn, args.enterprises))
         bare_port, our_port = free_port(), free_port()
         procs = [start_bare(bare_port, args.workers), start_ours(our_port, dsn, args.workers)]
         wait_ready(bare_port, "/echo")
@@ -399,7 +402,7 @@ def main() -> int:
             return f"{med(r.server_ms for r in runs) * 1000:.0f} us"
 
         print(f"load generator: {tool}, {c} connections, {s} s per run, {args.rounds} interleaved rounds (medians);"
-              f" servers: uvicorn, {args.workers} worker process(es) each")  # fmt: skip
+              f" servers: uvicorn, {args.workers} worker process(es) each; {database}")  # fmt: skip
         print(f"(a) bare echo      {med(r.rps for r in echo):8.0f} req/s   (rounds: {rounds(echo)};"
               f" server CPU {cpu_us(echo)}/request)")  # fmt: skip
         print(f"    bare compute   {med(r.rps for r in compute):8.0f} req/s   (rounds: {rounds(compute)};"

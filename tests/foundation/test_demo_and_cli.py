@@ -171,3 +171,27 @@ def test_served_apps_freeze_the_start_up_heap(monkeypatch: Any) -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_embedded_server_is_configured_once_and_keeps_it(tmp_path: Path, caplog: Any) -> None:
+    """The embedded server runs with SERVER_SETTINGS (new WAL segments are not zero-filled); a later start
+    finds them set and changes nothing."""
+    from ipledge.db.embedded import SERVER_SETTINGS, EmbeddedPostgres
+
+    def started() -> tuple[str, list[str]]:
+        caplog.clear()
+        with caplog.at_level("INFO", logger="ipledge.db"):
+            server = EmbeddedPostgres(tmp_path / "pg")
+        try:
+            shown = server.psql("SHOW wal_init_zero;")
+        finally:
+            server.stop()
+        return shown, [r.getMessage() for r in caplog.records if r.name == "ipledge.db"]
+
+    assert SERVER_SETTINGS["wal_init_zero"] == "off"
+    shown, messages = started()
+    assert shown.split()[2] == "off", shown  # header, rule, value
+    assert "configuring embedded PostgreSQL" in messages
+    shown, messages = started()
+    assert shown.split()[2] == "off", shown
+    assert "configuring embedded PostgreSQL" not in messages

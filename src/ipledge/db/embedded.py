@@ -61,7 +61,8 @@ class EmbeddedPostgres:
         changed = [n for n in names if current.get(n) != SERVER_SETTINGS[n]]
         if changed:
             log.info("configuring embedded PostgreSQL", extra={"settings": {n: SERVER_SETTINGS[n] for n in changed}})
-            self.psql("".join(f"ALTER SYSTEM SET {n} = {SERVER_SETTINGS[n]}; " for n in changed) + "SELECT pg_reload_conf();")
+            statements = "".join(f"ALTER SYSTEM SET {n} = {SERVER_SETTINGS[n]}; " for n in changed)
+            self.psql(statements + "SELECT pg_reload_conf();")
 
     def dsn(self, database: str = "postgres") -> str:
         """A DSN for asyncpg (Unix socket, user ``postgres``)."""

@@ -86,6 +86,17 @@ def _check_offers(data: AssessmentCreate, registry: dict[str, Any]) -> None:
             raise InvalidInput(f"patents[{i}].number", "专利未登记 / patent is not registered")
 
 
+def _owner_fields(row: Any, applicant: uuid.UUID) -> dict[str, Any]:
+    """A registry row's owner as the snapshot keeps it: another organisation's identity is not copied into the
+    applicant's report (the registry shows it only to that owner); the gate ``not_owned`` says why it failed."""
+    owner = row["owner_id"]
+    if owner is None:
+        return {"owner_id": None}
+    if owner != applicant:
+        return {"owner_id": None, "owner_name": None}
+    return {"owner_id": str(owner)}
+
+
 def _snapshot(enterprise: Any, registry: dict[str, Any], data: AssessmentCreate) -> dict[str, Any]:
     """The inputs as they were: the request, the enterprise profile and the registry rows used."""
     keep = ("chain_code", "revenue", "patent_industrialisation_rate", "certifications", "violation_flags", "version")
@@ -97,7 +108,7 @@ def _snapshot(enterprise: Any, registry: dict[str, Any], data: AssessmentCreate)
                 k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
                 for k, v in dict(registry[o.number]).items()
             }
-            | {"owner_id": str(registry[o.number]["owner_id"]) if registry[o.number]["owner_id"] else None}
+            | _owner_fields(registry[o.number], enterprise["id"])
             for o in data.patents
         ],
     }

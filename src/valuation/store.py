@@ -261,10 +261,16 @@ async def _facts(
     ``market`` is (reference token, window in years): the cohorts, medians and transactions then come from
     the token's :class:`Reference`.
     """
+    applicant = owner
     owner = owner or uuid.UUID(NIL_OWNER)
     # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
     joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
     rows, events, enterprises = split_joined(joined)
+    if applicant is not None:
+        # Only the applicant's own facts (sales, chain, 高新): a patent of another owner offered with the applicant's
+        # is valued as one whose owner is unknown, so no figure of the other enterprise reaches the report.
+        keys = np.ascontiguousarray(enterprises["owner"]).view("S16")
+        enterprises = enterprises[keys == np.frombuffer(applicant.bytes, "S16")]
     years = (np.datetime64("2000-01-01", "D") + rows["filing_date"].astype("timedelta64[D]")).astype("datetime64[Y]")
     year_list = (years.astype(np.int64) + 1970).tolist()
     sections = [IPC_SECTIONS.find(bytes(c[:1]).decode() or "-") + 1 for c in rows["ipc1"]]

@@ -169,3 +169,34 @@ async def test_bad_requests_name_the_field(client: Any, world: Any, offered: lis
     r = await client.post("/api/v1/assessments", headers=world.operator.headers, json=no_enterprise)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "enterprise"
     assert await db.fetchval("SELECT count(*) FROM assessments") == 0
+
+
+async def test_another_owners_patent_is_gated_without_its_owners_facts(
+    client: Any, world: Any, offered: list[dict[str, Any]]
+) -> None:
+    """Offering a patent registered to another enterprise: the gate fails, and nothing of that enterprise (its
+    identity, its sales through the income approach, its chain or 高新 status) reaches the applicant's report."""
+    other = world.other_enterprise
+    r = await client.patch(
+        f"/api/v1/enterprises/{other.org.credit_code}",
+        headers=world.operator.headers,
+        json={"revenue": 123_456_789, "chain": "ic", "certifications": ["hnte"]},
+    )
+    assert r.status_code == 200, r.text
+    theirs = patent_row(other.org.credit_code)
+    r = await client.post("/api/v1/patents/import", headers=other.headers, json=[theirs])
+    assert r.status_code == 200, r.text
+    body = {"patents": [{"number": offered[0]["number"]}, {"number": theirs["number"]}], "requested_amount": 500_000}
+    r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)
+    assert r.status_code == 201, r.text
+    report = r.json()
+    by_number = {p["number"]: p for p in report["patents"]}
+    mine, foreign = by_number[offered[0]["number"]], by_number[theirs["number"]]
+    assert [g["code"] for g in foreign["gates"] if not g["passed"]] == ["not_owned"]
+    assert foreign["collateral_value"] == 0 and mine["eligible"]
+    assert foreign["methods"]["income"] is None  # not valued with the other enterprise's sales
+    assert mine["methods"]["income"]["value"] > 0
+    snapshot = {p["number"]: p for p in report["inputs"]["patents"]}
+    assert snapshot[theirs["number"]]["owner_id"] is None and snapshot[theirs["number"]]["owner_name"] is None
+    assert snapshot[offered[0]["number"]]["owner_id"] == str(world.enterprise.org.id)
+    assert other.org.name not in r.text and str(other.org.id) not in r.text

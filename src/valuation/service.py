@@ -87,8 +87,11 @@ def _check_offers(data: AssessmentCreate, registry: dict[str, Any]) -> None:
 
 
 def _owner_fields(row: Any, applicant: uuid.UUID) -> dict[str, Any]:
-    """A registry row's owner as the snapshot keeps it: another organisation's identity is not copied into the
-    applicant's report (the registry shows it only to that owner); the gate ``not_owned`` says why it failed."""
+    """A registry row's owner as the snapshot keeps it.
+
+    Another organisation's identity is not copied into the applicant's report (the registry shows it only to
+    that owner); the gate ``not_owned`` says why such a patent failed.
+    """
     owner = row["owner_id"]
     if owner is None:
         return {"owner_id": None}

@@ -43,7 +43,7 @@ class PushRunController(Controller):
 
     @get(operation_id="listPushRuns", summary="Push runs, newest first")
     async def index(self, pool: NamedDependency[Pool], cursor: Cursor = None, limit: Limit = 50) -> s.PushRunPage:
-        after = decode_cursor(cursor, 2)
+        after = decode_cursor(cursor, "tu")
         key = None
         if after is not None:
             from datetime import datetime

@@ -105,7 +105,7 @@ async def submit(pool: Pool, actor: Principal, key: str, body: bytes, data: s.Fe
 async def index(pool: Pool, actor: Principal, org: uuid.UUID | None, cursor: str | None, limit: int) -> s.FeedbackPage:
     """Feedback the actor may see (its own; operators everyone's), oldest first."""
     owner = org if actor.is_operator else actor.organisation_id
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, "tu")
     args: list[Any] = [owner, limit + 1]
     where = "($1::uuid IS NULL OR f.organisation_id = $1)"
     if after is not None:

@@ -79,7 +79,7 @@ async def page(
 ) -> s.PushListPage:  # fmt: skip
     """One page of a list's rows, in rank order."""
     info = await visible_list(pool, actor, list_id, org)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, "i")
     if after is not None and not isinstance(after[0], int):
         raise InvalidInput("cursor", "无效的分页游标 / invalid cursor")
     rows = await store.list_rows(pool, info.id, after[0] if after else 0, limit + 1)
@@ -107,7 +107,7 @@ async def export(
 async def index(pool: Pool, actor: Principal, org: uuid.UUID | None, cursor: str | None, limit: int) -> s.PushListIndex:
     """The lists the actor may see, newest first."""
     owner = _owner(actor, org)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, "tu")
     key = None
     if after is not None:
         try:

@@ -28,7 +28,7 @@ from matching.service_pool import POLICY, entry_struct, own_enterprise
 async def list_entries(
     pool: Pool, province: str | None, state: str | None, cursor: str | None, limit: int
 ) -> s.PoolEntryPage:
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, "tu")
     key = None
     if after is not None:
         try:

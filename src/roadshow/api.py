@@ -87,7 +87,7 @@ class EventController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.EventPage:
-        after = decode_cursor(cursor, 2)
+        after = decode_cursor(cursor, "du")
         return await service.list_events(
             pool, principal, year=year, status=status, after=after, limit=limit, english=wants_english(request)
         )
@@ -171,7 +171,7 @@ class ParticipationController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.InvitationPage:
-        return await service_people.list_invitations(pool, principal, event_id, decode_cursor(cursor, 2), limit)
+        return await service_people.list_invitations(pool, principal, event_id, decode_cursor(cursor, "iu"), limit)
 
     @post(
         "/invitations/{enterprise_id:uuid}/accept",
@@ -237,7 +237,7 @@ class ParticipationController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.SignupPage:
-        return await service_people.list_signups(pool, principal, event_id, decode_cursor(cursor, 1), limit)
+        return await service_people.list_signups(pool, principal, event_id, decode_cursor(cursor, "u"), limit)
 
     @delete("/signups/{signup_id:uuid}", operation_id="withdrawRoadshowSignup", guards=[INVESTOR])
     async def withdraw(
@@ -319,7 +319,7 @@ class MeetingController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> s.MeetingPage:
-        return await service_agenda.list_meetings(pool, principal, event_id, decode_cursor(cursor, 2), limit)
+        return await service_agenda.list_meetings(pool, principal, event_id, decode_cursor(cursor, "uu"), limit)
 
     @post("/meetings", operation_id="addRoadshowMeeting", guards=[OPERATOR])
     async def add(

@@ -193,7 +193,7 @@ async def list_assessments(
         row = await store.enterprise_row(conn, credit_code.upper())
         if row is None or row["kind"] != "enterprise" or not await _may_read(conn, actor, row["id"]):
             raise NotFound("企业不存在 / enterprise not found")
-        after = decode_cursor(cursor, 2)
+        after = decode_cursor(cursor, "tu")
         rows = await store.list_assessments(conn, row["id"], after, limit)
         if actor.role == "bank":
             await _audit(conn, actor, "assessment.listed", "enterprise", credit_code.upper())
@@ -342,7 +342,7 @@ async def import_transactions(pool: Pool, actor: Principal, body: bytes) -> Tran
 
 
 async def list_transactions(pool: Pool, chain: str | None, cursor: str | None, limit: int) -> TransactionPage:
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, "tu")
     rows = await store.list_transactions(pool, chain, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -164,3 +164,33 @@ async def test_nul_characters_in_json_bodies_are_refused(client: Any, world: Any
     r = await client.post("/api/v1/enterprises", headers=world.operator.headers, json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "profile.business_scope"
     assert await db.fetchval("SELECT count(*) FROM organisations WHERE kind = 'enterprise'") == 2
+
+
+async def test_crafted_cursors_are_a_422_on_every_listing(client: Any, world: Any) -> None:
+    """A cursor that decodes but holds the wrong things (a non-date, a number for an id, a list for text) is a
+    422 naming ``cursor`` on every GET that takes one, for every role; never a 500."""
+    import base64
+    import json
+    import re
+
+    schema = (await client.get("/schema/openapi.json")).json()
+    listings = [
+        path
+        for path, item in schema["paths"].items()
+        if "get" in item and any(p["name"] == "cursor" for p in item["get"].get("parameters", []))
+    ]
+    assert len(listings) >= 15, listings
+    crafted = [["not-a-date", "x"], [1, 2], ["2024-01-01T00:00:00+00:00", 7], [[1]], [True], ["x"], [None, None]]
+    cursors = [base64.urlsafe_b64encode(json.dumps(c).encode()).decode().rstrip("=") for c in crafted]
+    refused: dict[str, int] = {}
+    for path in listings:
+        url = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
+        for actor in world.all().values():
+            for cursor in cursors:
+                r = await client.get(url, params={"cursor": cursor}, headers=actor.headers)
+                assert r.status_code < 500, (path, cursor, r.text)
+                if r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor":
+                    refused[path] = refused.get(path, 0) + 1
+    # A push list's rows are paged only once the bank has a list (404 before the cursor is read).
+    assert set(listings) - set(refused) <= {"/api/v1/push-lists/current", "/api/v1/push-lists/{list_id}"}
+    assert all(refused[path] >= len(cursors) for path in refused), refused

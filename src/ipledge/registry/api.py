@@ -77,7 +77,7 @@ class OrganisationController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.OrganisationPage:
-        after = decode_cursor(cursor, 2)
+        after = decode_cursor(cursor, "tu")
         rows = await store.list_organisations(
             pool, kind=kind, province=_province(province), status=status, after=after, limit=limit
         )
@@ -192,7 +192,7 @@ class EnterpriseController(Controller):
         limit: Limit = 50,
     ) -> s.EnterprisePage:
         """Operators see every enterprise; banks and funds only those that consented to share."""
-        after = decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, "s")
         rows = await es.list_enterprises(
             pool,
             province=_province(province),
@@ -289,7 +289,7 @@ class PatentController(Controller):
     ) -> s.PatentPage:
         owner_id = await service.enterprise_id(pool, owner) if owner else None
         owner_id, consented = service.patent_scope(principal, owner_id)
-        after = decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, "s")
         flt = ps.PatentFilter(
             owner_id=owner_id,
             consented_only=consented,

@@ -59,7 +59,7 @@ class WebhookEndpointController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.EndpointPage:
-        rows = await service.list_endpoints(pool, principal, decode_cursor(cursor, 2), limit)
+        rows = await service.list_endpoints(pool, principal, decode_cursor(cursor, "tu"), limit)
         more, rows = len(rows) > limit, rows[:limit]
         nxt = encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None
         return s.EndpointPage(items=rows, next_cursor=nxt)
@@ -137,7 +137,7 @@ class WebhookDeliveryController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.DeliveryPage:
-        after = decode_cursor(cursor, 2)
+        after = decode_cursor(cursor, "ts")
         rows = await service.list_deliveries(
             pool, principal, endpoint_id=endpoint_id, status=status, event_type=event_type, after=after, limit=limit
         )
@@ -177,7 +177,7 @@ class WebhookNotificationController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.NotificationPage:
-        after = decode_cursor(cursor, 1)
+        after = decode_cursor(cursor, "i")
         before = after[0] if after and isinstance(after[0], int) else None
         rows = await service.list_notifications(pool, principal, before, limit, wants_english(request))
         more, rows = len(rows) > limit, rows[:limit]

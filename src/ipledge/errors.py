@@ -104,22 +104,34 @@ def wants_english(request: Request[Any, Any, Any]) -> bool:
 
 
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?(.*)`$")
+_KEY_PATH = re.compile(r" - at `key` in `\$\.?(.*)`$")  # a dict key that failed its type (an enum, say)
 _NAMED = re.compile(r"^([a-z_][a-z0-9_]*): (.*)$", re.DOTALL)
 _UNKNOWN = re.compile(r"^Object contains unknown field `([^`]+)`()$")
+_MISSING = re.compile(r"^Object missing required field `([^`]+)`()$")
 
 
 def msgspec_field_error(exc: msgspec.ValidationError, root: str = "") -> FieldError:
     """Turn msgspec's ``Expected `int`, got `str` - at `$.items[0].x``` into a field-named error."""
     text = str(exc)
-    match = _MSGSPEC_PATH.search(text)
+    key = _KEY_PATH.search(text)
+    match = key or _MSGSPEC_PATH.search(text)
     path = match.group(1) if match else ""
-    message = _MSGSPEC_PATH.sub("", text)
+    message = (_KEY_PATH if key else _MSGSPEC_PATH).sub("", text)
+    if key:
+        message = f"键无效 / invalid key: {message}"
     # Cross-field checks in __post_init__ name their field as "field: message" (see vocab.fail).
     unknown = _UNKNOWN.match(message)
-    named = unknown or _NAMED.match(message)
+    missing = _MISSING.match(message)
+    named = unknown or missing or _NAMED.match(message)
     if named:
-        path = f"{path}.{named.group(1)}" if path else named.group(1)
-        message = "未知字段 / unknown field" if unknown else named.group(2)
+        name = named.group(1)
+        path = f"{path}.{name}" if path else name
+        if unknown:
+            message = "未知字段 / unknown field"
+        elif missing:
+            message = "缺少必填字段 / required field missing"
+        else:
+            message = named.group(2)
     field = ".".join(p for p in (root, path) if p) or "body"
     return FieldError(field, message)
 

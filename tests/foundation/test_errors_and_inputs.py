@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 import pytest
 
 from tests.factories import credit_code, patent_number
@@ -194,3 +195,38 @@ async def test_crafted_cursors_are_a_422_on_every_listing(client: Any, world: An
     # A push list's rows are paged only once the bank has a list (404 before the cursor is read).
     assert set(listings) - set(refused) <= {"/api/v1/push-lists/current", "/api/v1/push-lists/{list_id}"}
     assert all(refused[path] >= len(cursors) for path in refused), refused
+
+
+class _Inner(msgspec.Struct, forbid_unknown_fields=True):
+    x: int
+
+
+class _Outer(msgspec.Struct, forbid_unknown_fields=True):
+    method: str
+    inner: _Inner | None = None
+    declared: dict[Literal["importance", "effect"], int] = {}
+
+
+def test_missing_fields_and_bad_keys_are_named() -> None:
+    """msgspec's "missing required field" and a dict key of the wrong kind name the field, not the whole body."""
+    from ipledge.errors import msgspec_field_error
+
+    def error(body: bytes, kind: Any = _Outer) -> tuple[str, str]:
+        with pytest.raises(msgspec.ValidationError) as caught:
+            msgspec.json.decode(body, type=kind, strict=True)
+        found = msgspec_field_error(caught.value)
+        return found.field, found.message
+
+    assert error(b"{}") == ("method", "缺少必填字段 / required field missing")
+    assert error(b'{"method": "a", "inner": {}}')[0] == "inner.x"
+    assert error(b"[{}]", list[_Outer])[0] == "[0].method"
+    field, message = error(b'{"method": "a", "declared": {"bogus": 3}}')
+    assert field == "declared" and "bogus" in message
+    assert error(b'{"method": 1}')[0] == "method"
+
+
+async def test_an_assessment_without_its_amount_names_it(client: Any, world: Any) -> None:
+    r = await client.post(
+        "/api/v1/assessments", headers=world.enterprise.headers, json={"patents": [{"number": "201810000007.1"}]}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "requested_amount", r.text

@@ -17,6 +17,7 @@ from ipledge.deps import Cursor, Limit
 from valuation import service
 from valuation.cost import CostRequest, CostResult, cost_value
 from valuation.income import IncomeRequest, IncomeResult, income_value
+from valuation.report_labels import page_context
 from valuation.schemas import (
     Assessment,
     AssessmentCreate,
@@ -176,7 +177,7 @@ class AssessmentController(Controller):
         assessment_id: FromPath[uuid.UUID],
     ) -> Template:
         report = await service.get_assessment(pool, principal, assessment_id, _lang(request))
-        return Template(template_name="assessment.html", context={"r": report})
+        return Template(template_name="assessment.html", context=page_context(report))
 
 
 class CoefficientController(Controller):

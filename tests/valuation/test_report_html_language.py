@@ -1,0 +1,132 @@
+"""The printable assessment report: Chinese labels by default, English ones with ``Accept-Language: en``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.factories import patent_number
+from valuation.report_labels import LABELS
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs and full-width punctuation
+ZH_LABELS = [
+    "专利质押融资快评报告",
+    "报告编号",
+    "申请概况",
+    "（统一社会信用代码 ",
+    "建议贷款额（元）",
+    " 个月",
+    "风险提示",
+    "计算过程",
+    "逐件专利评估",
+    "（不计入质押）",
+    "价值度 V（等级）",
+    "缺省指标：",
+    "不适用",
+    "无适用方法",
+    "<th>准入条件</th>",
+    "<th>来源</th>",
+    "说明：",
+]
+EN_LABELS = [
+    "Patent pledge financing: quick assessment report",
+    "Application summary",
+    " (unified social credit code ",
+    "Suggested loan (CNY)",
+    " months",
+    "Risk flags",
+    "Calculation steps",
+    "Patent-by-patent assessment",
+    "(not counted as collateral)",
+    "Value degree V (grade)",
+    "defaulted indicators: ",
+    "Not applicable",
+    "No applicable method",
+    "<th>Eligibility gates</th>",
+    "<th>Source</th>",
+    "Note: ",
+]
+
+
+def _patent(owner: str, **over: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "number": patent_number(2018),
+        "title": "一种芯片封装结构及其制造方法",
+        "owner": owner,
+        "filing_date": "2018-03-01",
+        "grant_date": "2020-06-01",
+        "legal_status": "granted",
+        "claims_total": 12,
+        "claims_independent": 2,
+        "claim_types": "product_and_method",
+        "first_claim": "一种芯片封装结构，包括基板、芯片和封装层。",
+        "ipc_codes": ["H01L 23/31", "H01L 21/56"],
+        "family_offices": ["US", "EP"],
+        "forward_citations": 7,
+        "backward_citations": 5,
+    }
+    row.update(over)
+    return row
+
+
+async def _report(client: Any, world: Any) -> dict[str, Any]:
+    """An assessment of one pledgeable patent (a concentration flag) and one lapsed one (excluded)."""
+    code = world.enterprise.org.credit_code
+    r = await client.patch(
+        f"/api/v1/enterprises/{code}",
+        headers=world.operator.headers,
+        json={"revenue": 3e7, "chain": "ic", "certifications": ["hnte"]},
+    )
+    assert r.status_code == 200, r.text
+    rows = [_patent(code), _patent(code, legal_status="lapsed")]
+    r = await client.post("/api/v1/patents/import", headers=world.enterprise.headers, json=rows)
+    assert r.status_code == 200 and r.json()["imported"] == len(rows), r.text
+    body = {"patents": [{"number": row["number"]} for row in rows], "requested_amount": 1_000_000}
+    r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def _data_blanked(html: str, report: dict[str, Any]) -> str:
+    """The page without the applicant's own data (enterprise name, patent titles), which may be Chinese."""
+    values = [report["enterprise"]["name"]] + [p["title"] for p in report["patents"]]
+    for value in sorted(values, key=len, reverse=True):
+        html = html.replace(value, "")
+    return html
+
+
+async def test_html_report_labels_follow_accept_language(client: Any, world: Any) -> None:
+    report = await _report(client, world)
+    assert [p["eligible"] for p in report["patents"]] == [True, False]
+    flagged = [f for f in report["flags"] if f["patent_number"]]
+    assert flagged, "the page shows a flag naming a patent"
+    url = f"/api/v1/assessments/{report['id']}/html"
+
+    zh = await client.get(url, headers=world.enterprise.headers)
+    assert zh.status_code == 200 and zh.headers["content-type"].startswith("text/html")
+    assert '<html lang="zh-CN">' in zh.text
+    missing = [label for label in ZH_LABELS if label not in zh.text]
+    assert missing == [], zh.text
+    assert [label for label in EN_LABELS if label in zh.text] == []
+    assert f"（{flagged[0]['patent_number']}）" in zh.text
+    assert "<td>数据</td>" in zh.text and "级）" in zh.text
+
+    en = await client.get(url, headers={**world.enterprise.headers, "Accept-Language": "en-GB,en;q=0.9"})
+    assert en.status_code == 200 and '<html lang="en">' in en.text
+    missing = [label for label in EN_LABELS if label not in en.text]
+    assert missing == [], en.text
+    left = [label for label in ZH_LABELS if label in en.text]
+    assert left == [], f"Chinese labels on the English page: {left}"
+    assert f" ({flagged[0]['patent_number']})" in en.text
+    assert "<td>data</td>" in en.text and "<td>数据</td>" not in en.text
+    assert re.search(r"\(grade [ABCD]\)", en.text) and "级" not in en.text
+    leftover = CJK.findall(_data_blanked(en.text, report))
+    assert leftover == [], f"Chinese text left on the English page: {''.join(leftover)}"
+
+
+def test_labels_exist_in_both_languages_and_english_is_english() -> None:
+    zh, en = LABELS["zh"], LABELS["en"]
+    assert set(zh) == set(en)
+    assert set(zh["sources"]) == set(en["sources"]) == {"data", "declared", "default"}
+    english = [v for v in en.values() if isinstance(v, str)] + list(en["sources"].values())
+    assert not [v for v in english if CJK.search(v)]

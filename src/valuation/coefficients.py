@@ -338,8 +338,9 @@ def _validate_rules(rules: Rules) -> None:
 def _validate_settings(coeffs: CoefficientSet) -> None:
     m = coeffs.market
     _require(m.window_years > 0, "market.window_years", "must be positive")
-    _require(m.min_comparables >= 1, "market.min_comparables", "must be at least 1")
-    _require(m.neighbours >= 1, "market.neighbours", "must be at least 1")
+    _require(1 <= m.min_comparables <= 1000, "market.min_comparables", "must be from 1 to 1000")
+    # Each assessed patent keeps this many comparables in its report: a bound keeps the arrays and reports small.
+    _require(1 <= m.neighbours <= 50, "market.neighbours", "must be from 1 to 50")
     p = coeffs.pledge
     _keys(p.min_remaining_term_years, PATENT_TYPES, "pledge.min_remaining_term_years")
     for kind, years in p.min_remaining_term_years.items():

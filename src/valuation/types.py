@@ -31,5 +31,5 @@ Declared = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 # A stream of yearly amounts.
 YuanStream = Annotated[list[Yuan], msgspec.Meta(min_length=1, max_length=100)]
-# A coefficient-set or model version: short, printable, no spaces.
-Version = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._\-/+]{1,64}$")]
+# A coefficient-set or model version: short, printable, no spaces; a path segment as it is (no "/", not "." or "..").
+Version = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-+]{0,63}$")]

@@ -57,6 +57,8 @@ def test_round_trip_is_identical():
         (lambda d: d["categorical"]["maturity"].pop("lab"), "categorical.maturity"),
         (lambda d: d["rules"]["market_share"].update(scores=[1, 2]), "rules.market_share.scores"),
         (lambda d: d["declared_scores"].append(5), "declared_scores"),
+        (lambda d: d["market"].update(neighbours=10**9), "market.neighbours"),
+        (lambda d: d["market"].update(min_comparables=0), "market.min_comparables"),
     ],
 )
 def test_invalid_set_names_the_field(edit, field):
@@ -74,6 +76,8 @@ def test_invalid_set_names_the_field(edit, field):
         (lambda d: d.update(risk_free_rate=-0.01), "risk_free_rate"),
         (lambda d: d["pledge"]["rates"]["design"].update(A=1.0), "pledge.rates.design.A"),
         (lambda d: d.update(surprise=1), "$"),
+        (lambda d: d.update(version="2024/2"), "version"),  # a version is one path segment of the API
+        (lambda d: d.update(version=".."), "version"),
     ],
 )
 def test_type_errors_name_the_field(edit, field):

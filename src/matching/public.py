@@ -1,8 +1,9 @@
 """What other domains may ask matching: fit scores, pool members and pool states.
 
 Roadshow pairs investors with enterprises by :func:`fit_scores`; roadshow and valuation ask who is
-in the pool with :func:`pool_members` and :func:`pool_status`. These are the only entry points
-other domains use; everything else in ``matching`` is internal.
+in the pool with :func:`pool_members` and :func:`pool_status`; valuation's risk flags read the SQL function
+``matching_pool_withdrawal`` with its applicant's row and judge it with :func:`withdrawal_flags`. These are the
+only entry points other domains use; everything else in ``matching`` is internal.
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from matching.i18n import Lang
 from matching.store_inputs import chain_labels, load_criteria, load_profiles
 
 POOL_STATES = ("applied", "under_review", "admitted", "graduated", "withdrawn", "rejected")
+
+
+def withdrawal_flags(reason_code: str | None) -> tuple[bool, bool]:
+    """(withdrawn from the pool, withdrawn for a violation report).
+
+    ``reason_code`` is what the SQL function ``matching_pool_withdrawal(enterprise)`` returned (migration 0012):
+    the latest pool entry's reason code when that entry was withdrawn, else None.
+    """
+    from matching.progress import IMMEDIATE_WITHDRAWAL_REASONS
+
+    if reason_code is None:
+        return False, False
+    return True, reason_code in IMMEDIATE_WITHDRAWAL_REASONS
 
 
 class FitScore(msgspec.Struct, frozen=True):

@@ -111,13 +111,15 @@ async def activate(conn: Conn, version: str, org: uuid.UUID) -> None:
 async def enterprise_standing(conn: Conn, enterprise: Any) -> tuple[bool, bool]:
     """(withdrawn from the cultivation pool, under a violation report) for the risk flags.
 
-    ``enterprise`` is the row of :func:`enterprise_row`. The pool lives in the matching domain; until
-    it exposes its state this reads only the registry's ``violation_flags``. Matching extends this
-    function (one public question: "has this enterprise been withdrawn from the pool?") rather than
-    valuation reaching into its tables.
+    ``enterprise`` is the row of :func:`applicant_row`: its ``pool_withdrawal`` is matching's answer (the SQL
+    function ``matching_pool_withdrawal``, judged by ``matching.public.withdrawal_flags``); a violation report is
+    also one the registry records in ``violation_flags``.
     """
+    from matching.public import withdrawal_flags  # matching's answer; imported on first use (matching is heavy)
+
     del conn
-    return False, bool(enterprise["violation_flags"])
+    withdrawn, for_violation = withdrawal_flags(enterprise["pool_withdrawal"])
+    return withdrawn, for_violation or bool(enterprise["violation_flags"])
 
 
 _ENTERPRISE_ROW = (
@@ -127,7 +129,8 @@ _ENTERPRISE_ROW = (
 )
 _APPLICANT_ROW = _ENTERPRISE_ROW.format(
     extra=", (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version,"
-    " (SELECT token FROM valuation_reference_state) AS reference_token"
+    " (SELECT token FROM valuation_reference_state) AS reference_token,"
+    " matching_pool_withdrawal(o.id) AS pool_withdrawal"
 )
 
 

@@ -200,3 +200,33 @@ async def test_another_owners_patent_is_gated_without_its_owners_facts(
     assert snapshot[theirs["number"]]["owner_id"] is None and snapshot[theirs["number"]]["owner_name"] is None
     assert snapshot[offered[0]["number"]]["owner_id"] == str(world.enterprise.org.id)
     assert other.org.name not in r.text and str(other.org.id) not in r.text
+
+
+@pytest.mark.parametrize(
+    ("entries", "flags"),
+    [
+        ([], []),
+        ([("withdrawn", "voluntary")], ["withdrawn_from_pool"]),
+        ([("withdrawn", "data_fraud")], ["withdrawn_from_pool", "violation_report"]),
+        ([("withdrawn", "data_fraud"), ("applied", None)], []),  # applied again since: its latest entry counts
+        ([("admitted", None)], []),
+    ],
+)
+async def test_pool_withdrawal_is_a_risk_flag(
+    client: Any, world: Any, offered: list[dict[str, Any]], db: Any, entries: list[Any], flags: list[str]
+) -> None:
+    """VALUATION.md §3: "enterprise withdrawn from the pool or under a violation report" (matching's pool state)."""
+    for i, (state, reason) in enumerate(entries):
+        await db.execute(
+            "INSERT INTO pool_entries (enterprise_id, province_code, state, policy_version, reason_code, created_at)"
+            " VALUES ($1, '44', $2, '2024.1', $3, now() - make_interval(days => $4))",
+            world.enterprise.org.id,
+            state,
+            reason,
+            10 - i,
+        )
+    body = {"patents": [{"number": offered[0]["number"]}], "requested_amount": 500_000}
+    r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)
+    assert r.status_code == 201, r.text
+    codes = [f["code"] for f in r.json()["flags"]]
+    assert [c for c in codes if c in ("withdrawn_from_pool", "violation_report")] == flags, codes

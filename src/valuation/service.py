@@ -76,7 +76,7 @@ async def _applicant(conn: Conn, actor: Principal, credit_code: str | None) -> A
     return row
 
 
-def _check_offers(data: AssessmentCreate, registry: dict[str, Any]) -> None:
+def _check_offers(data: AssessmentCreate, registry: dict[str, Any], as_of: dt.date) -> None:
     seen: set[str] = set()
     for i, offer in enumerate(data.patents):
         if offer.number in seen:
@@ -84,6 +84,13 @@ def _check_offers(data: AssessmentCreate, registry: dict[str, Any]) -> None:
         seen.add(offer.number)
         if offer.number not in registry:
             raise InvalidInput(f"patents[{i}].number", "专利未登记 / patent is not registered")
+        filed = registry[offer.number]["filing_date"]
+        if filed > as_of:
+            raise InvalidInput(
+                "as_of",
+                f"评估基准日早于专利 {offer.number} 的申请日 {filed} / the valuation date is before the filing date"
+                f" {filed} of patent {offer.number}",
+            )
 
 
 def _owner_fields(row: Any, applicant: uuid.UUID) -> dict[str, Any]:
@@ -124,7 +131,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
     async with pool.acquire() as conn:
         enterprise = await _applicant(conn, actor, data.enterprise)
         registry = await store.registry_patents(conn, numbers)
-        _check_offers(data, registry)
+        _check_offers(data, registry, as_of)
         coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
         batch, rows, gates, tx = await store.assessment_facts(
             conn, as_of, enterprise["id"], numbers, coeffs, enterprise["reference_token"]

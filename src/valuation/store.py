@@ -26,6 +26,7 @@ from valuation.features import (
     joined_sql,
     rows_to_batch,
     split_joined,
+    take_rows,
 )
 from valuation.market import Transactions
 from valuation.schemas import CoefficientSetInfo, Transaction
@@ -251,6 +252,9 @@ async def assessment_facts(
     return await _facts(conn, as_of, owner, numbers, coeffs, (reference_token, coeffs.market.window_years))
 
 
+_PG_EPOCH = dt.date(2000, 1, 1)  # binary COPY dates count days from it
+
+
 async def _facts(
     conn: OneConn,
     as_of: dt.date,
@@ -270,6 +274,11 @@ async def _facts(
     joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
     rows, events, enterprises = split_joined(joined)
     if applicant is not None:
+        # The applicant's portfolio as it was on the valuation date: a patent filed after it did not exist yet (the
+        # offered ones are checked before, see valuation.service).
+        existed = rows["filing_date"] <= (as_of - _PG_EPOCH).days
+        if not existed.all():
+            rows = take_rows(rows, existed)
         # Only the applicant's own facts (sales, chain, 高新): a patent of another owner offered with the applicant's
         # is valued as one whose owner is unknown, so no figure of the other enterprise reaches the report.
         keys = np.ascontiguousarray(enterprises["owner"]).view("S16")

@@ -230,3 +230,31 @@ async def test_pool_withdrawal_is_a_risk_flag(
     assert r.status_code == 201, r.text
     codes = [f["code"] for f in r.json()["flags"]]
     assert [c for c in codes if c in ("withdrawn_from_pool", "violation_report")] == flags, codes
+
+
+async def test_a_valuation_date_before_an_offered_patents_filing_is_refused(
+    client: Any, world: Any, offered: list[dict[str, Any]]
+) -> None:
+    """The §2 formulas need the patent to exist on the valuation date (age ≥ 0, term ≤ the statutory one)."""
+    body = {"patents": [{"number": offered[0]["number"]}], "requested_amount": 500_000, "as_of": "2010-01-01"}
+    r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "as_of", r.text
+    assert offered[0]["number"] in r.json()["errors"][0]["message"]
+
+
+async def test_the_portfolio_is_the_one_on_the_valuation_date(client: Any, world: Any) -> None:
+    """A patent filed after the valuation date is not in the portfolio valued with the offered one (it did not
+    exist): the offered patent's report is the same as if the later one had never been registered."""
+    owner = world.enterprise.org.credit_code
+    early = patent_row(owner, filing_date="2016-03-01", grant_date="2018-06-01")
+    await seed(client, world, [early])
+    body = {"patents": [{"number": early["number"]}], "requested_amount": 500_000, "as_of": "2019-01-01"}
+    before = (await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)).json()
+    late = patent_row(owner, filing_date="2021-03-01", grant_date="2022-06-01", forward_citations=0)
+    r = await client.post("/api/v1/patents/import", headers=world.enterprise.headers, json=[late])
+    assert r.status_code == 200, r.text
+    r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)
+    assert r.status_code == 201, r.text
+    after = r.json()
+    assert after["patents"][0]["value"] == before["patents"][0]["value"]
+    assert after["patents"][0]["methods"] == before["patents"][0]["methods"]

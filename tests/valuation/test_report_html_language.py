@@ -110,6 +110,9 @@ async def test_html_report_labels_follow_accept_language(client: Any, world: Any
     assert [label for label in EN_LABELS if label in zh.text] == []
     assert f"（{flagged[0]['patent_number']}）" in zh.text
     assert "<td>数据</td>" in zh.text and "级）" in zh.text
+    # Codes are named in the page's language: type and status, gates, the defaulted indicators.
+    assert "<td>发明 / 授权</td>" in zh.text and "✓ 权利人为申请企业" in zh.text and "缺省指标：" in zh.text
+    assert "not_owned" not in zh.text and "invention" not in zh.text and "market_share" not in zh.text
 
     en = await client.get(url, headers={**world.enterprise.headers, "Accept-Language": "en-GB,en;q=0.9"})
     assert en.status_code == 200 and '<html lang="en">' in en.text
@@ -119,6 +122,8 @@ async def test_html_report_labels_follow_accept_language(client: Any, world: Any
     assert left == [], f"Chinese labels on the English page: {left}"
     assert f" ({flagged[0]['patent_number']})" in en.text
     assert "<td>data</td>" in en.text and "<td>数据</td>" not in en.text
+    assert "<td>invention / granted</td>" in en.text and "✓ owned by the applicant" in en.text
+    assert "not_owned" not in en.text and "market_share" not in en.text
     assert re.search(r"\(grade [ABCD]\)", en.text) and "级" not in en.text
     leftover = CJK.findall(_data_blanked(en.text, report))
     assert leftover == [], f"Chinese text left on the English page: {''.join(leftover)}"
@@ -128,5 +133,10 @@ def test_labels_exist_in_both_languages_and_english_is_english() -> None:
     zh, en = LABELS["zh"], LABELS["en"]
     assert set(zh) == set(en)
     assert set(zh["sources"]) == set(en["sources"]) == {"data", "declared", "default"}
-    english = [v for v in en.values() if isinstance(v, str)] + list(en["sources"].values())
+    from valuation.codes import LABELS as CODE_LABELS
+    from valuation.codes import PATENT_TYPES
+    from valuation.pledge import GATES
+
+    assert set(zh["names"]) == set(en["names"]) == {*GATES, *PATENT_TYPES, *CODE_LABELS["legal_status"]}
+    english = [v for v in en.values() if isinstance(v, str)] + list(en["sources"].values()) + list(en["names"].values())
     assert not [v for v in english if CJK.search(v)]

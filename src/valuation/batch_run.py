@@ -80,6 +80,14 @@ class InjectedFailure(RuntimeError):
     """Raised between chunks when a test asks the run to fail (``fail_after_chunks``)."""
 
 
+class RunRefused(RuntimeError):
+    """A run that cannot be worked on now: another process is on it, or its reference data changed since it began."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 @dataclasses.dataclass
 class RunInfo:
     id: int
@@ -309,18 +317,41 @@ async def run_batch(
 ) -> RunInfo:
     """Value the selected patents into ``patent_valuations``; returns the run (its final counts)."""
     run = await start_or_resume(pool, chain, province, chunk, resume, as_of)
-    if on_start is not None:
-        on_start(run)
-    async with pool.acquire() as conn:
-        coeffs = await store.coefficient_set(conn, run.coefficient_version)
-        assert coeffs is not None
-        events = await store.copy_rows(conn, events_sql(False), EVENT_FIELDS, run.as_of)
-        enterprises = await store.copy_rows(conn, enterprises_sql(False), ENTERPRISE_FIELDS, CHAINS_PARAM)
-        side = SideTables.build(events, enterprises, await store.medians(conn), await store.all_cohorts(conn))
-        transactions = await store.market_transactions(conn, run.as_of, coeffs.market.window_years)
-    runner = BatchRunner(pool, run, coeffs, side, transactions, chunk, progress, fail_after_chunks, pause)
-    await runner.execute(chain, province)
+    # One process per run: a second one resuming the same run is told so (the lock goes with the connection).
+    async with pool.acquire() as holder:
+        if not await holder.fetchval("SELECT pg_try_advisory_lock(hashtext('valuation_runs'), $1::int)", run.id):
+            raise RunRefused(f"批量估值 {run.id} 正由另一进程执行 / run {run.id} is being worked on by another process")
+        try:
+            if on_start is not None:
+                on_start(run)
+            async with pool.acquire() as conn:
+                coeffs = await store.coefficient_set(conn, run.coefficient_version)
+                assert coeffs is not None
+                # The side tables and their token in one snapshot; a resumed run must find the token it began with.
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    token = await conn.fetchval("SELECT token FROM valuation_reference_state")
+                    events = await store.copy_rows(conn, events_sql(False), EVENT_FIELDS, run.as_of)
+                    enterprises = await store.copy_rows(conn, enterprises_sql(False), ENTERPRISE_FIELDS, CHAINS_PARAM)
+                    medians, cohorts = await store.medians(conn), await store.all_cohorts(conn)
+                    transactions = await store.market_transactions(conn, run.as_of, coeffs.market.window_years)
+                recorded = await conn.fetchval(
+                    "UPDATE valuation_runs SET reference_token = coalesce(reference_token, $2) WHERE id = $1"
+                    " RETURNING reference_token",
+                    run.id,
+                    token,
+                )
+            if recorded != token:
+                raise RunRefused(
+                    f"批量估值 {run.id} 开始后参考数据（可比交易、引证分组、销售额）已变化，请重新开始（不带 --resume）"
+                    f" / the reference data (market transactions, citation cohorts, sales) changed since run {run.id}"
+                    " began: start a new run (without --resume)"
+                )
+            side = SideTables.build(events, enterprises, medians, cohorts)
+            runner = BatchRunner(pool, run, coeffs, side, transactions, chunk, progress, fail_after_chunks, pause)
+            await runner.execute(chain, province)
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock(hashtext('valuation_runs'), $1::int)", run.id)
     return run
 
 
-__all__ = ["NIL_OWNER", "InjectedFailure", "RunInfo", "run_batch"]
+__all__ = ["NIL_OWNER", "InjectedFailure", "RunInfo", "RunRefused", "run_batch"]

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from ipledge.settings import Settings
+from valuation.codes import CHAIN_CODES
 from valuation.errors import ValuationInputError
 from valuation.types import Lang
 
@@ -19,6 +20,9 @@ def _calculator(kind: str, lang: Lang) -> int:
     from valuation.cost import CostRequest, cost_value
     from valuation.income import IncomeRequest, income_value
 
+    if sys.stdin is None:  # started with standard input closed
+        print("error: body: no JSON request on standard input", file=sys.stderr)
+        return 2
     raw = sys.stdin.buffer.read()
     try:
         if kind == "income":
@@ -73,9 +77,12 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     from ipledge.db.runtime import open_database
-    from valuation.batch_run import RunInfo, run_batch
+    from valuation.batch_run import RunInfo, RunRefused, run_batch
 
     province = _province(args.province)
+    if args.chain is not None and args.chain not in CHAIN_CODES:
+        print(f"error: --chain: unknown chain {args.chain!r} (one of: {', '.join(CHAIN_CODES)})", file=sys.stderr)
+        return 2
     if args.chunk < 1:
         print("error: --chunk: must be at least 1", file=sys.stderr)
         return 2
@@ -109,7 +116,11 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
                     pause=args.pause_ms / 1000,
                 )
 
-        run = asyncio.run(main())
+        try:
+            run = asyncio.run(main())
+        except RunRefused as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
     print(
         f"run {run.id}: {run.done} of {run.total} patents valued (as of {run.as_of}, coefficients "
         f"{run.coefficient_version})"

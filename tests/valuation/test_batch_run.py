@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from valuation.batch_run import InjectedFailure, chunk_end, run_batch
+from valuation.batch_run import InjectedFailure, RunRefused, chunk_end, run_batch
 from valuation.copybin import decode_rows, encode_rows, numeric_18_2
 
 N = 240
@@ -187,3 +187,37 @@ async def test_killed_batch_process_resumes_without_gaps_or_duplicates(db: Any, 
     assert f"run {run_id}: {N} of {N}".encode() in out
     assert await state(db) == (run_id, N, N, "completed")
     await assert_prefix(db, run_id, N)
+
+
+async def test_a_run_is_not_resumed_over_changed_reference_data(db: Any, world: Any) -> None:
+    """Rows written before a crash used the reference data of then; a resume after it changed would mix two
+    states in one run (found: 79 of 240 rows differed from a fresh run), so it is refused, and a new run goes on."""
+    await seed_patents(db, world)
+    with pytest.raises(InjectedFailure):
+        await run_batch(db, chunk=40, fail_after_chunks=2, as_of=dt.date(2024, 6, 1))
+    await db.execute(
+        "INSERT INTO market_transactions (kind, chain_code, transaction_date, price, revenue, indicator_scores, note)"
+        " VALUES ('pledge', 'ic', '2024-01-02', 3e6, 4e7, $1, 'after the crash')",
+        [60.0] * 27,
+    )
+    with pytest.raises(RunRefused, match="changed since run"):
+        await run_batch(db, chunk=40, resume=True)
+    run_id, done, _, status = await state(db)
+    assert status == "running" and done < N  # left as it was
+    fresh = await run_batch(db, chunk=1000, as_of=dt.date(2024, 6, 1))
+    assert fresh.id != run_id and fresh.done == N
+
+
+async def test_two_processes_cannot_work_on_one_run(db: Any, world: Any) -> None:
+    await seed_patents(db, world)
+    with pytest.raises(InjectedFailure):
+        await run_batch(db, chunk=40, fail_after_chunks=1, as_of=dt.date(2024, 6, 1))
+    run_id, done, _, _ = await state(db)
+    async with db.acquire() as other:  # another process holding the run
+        assert await other.fetchval("SELECT pg_try_advisory_lock(hashtext('valuation_runs'), $1::int)", run_id)
+        with pytest.raises(RunRefused, match="another process"):
+            await run_batch(db, chunk=40, resume=True)
+        assert (await state(db))[1] == done
+        await other.execute("SELECT pg_advisory_unlock(hashtext('valuation_runs'), $1::int)", run_id)
+    resumed = await run_batch(db, chunk=40, resume=True)
+    assert resumed.id == run_id and resumed.done == N

@@ -21,6 +21,8 @@ from litestar.utils.scope.state import ScopeState
 from ipledge.errors import InvalidInput, msgspec_field_error
 
 _NO_BODY = object()
+#: A body nested deeper than the decoder (or the NUL scan) can follow.
+TOO_DEEP = "JSON 嵌套过深 / JSON nested too deeply"
 _body_types: dict[HTTPRouteHandler, Any] = {}
 
 
@@ -72,16 +74,18 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     if body_type is _NO_BODY:
         return
     body = await request.body()
-    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; find and name the field
-        path = nul_path(msgspec.json.decode(body), "")
-        if path is not None:
-            raise InvalidInput(path or "body", "不能包含 NUL 字符 / must not contain NUL characters")
     try:
+        if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; find and name the field
+            path = nul_path(msgspec.json.decode(body), "")
+            if path is not None:
+                raise InvalidInput(path or "body", "不能包含 NUL 字符 / must not contain NUL characters")
         value = msgspec.json.decode(body or b"null", type=body_type, strict=True)
     except msgspec.ValidationError as exc:
         err = msgspec_field_error(exc)
         raise InvalidInput(err.field, err.message) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
+    except RecursionError:  # msgspec's own depth limit, or nul_path's, on a body nested thousands deep
+        raise InvalidInput("body", TOO_DEEP) from None
     # Litestar's JSON extractor reads this before decoding the body itself: the handler gets this value.
     ScopeState.from_scope(scope).json = value

@@ -234,6 +234,24 @@ def derived(coeffs: CoefficientSet, key: Hashable, build: Callable[[], T]) -> T:
     return value
 
 
+#: No list or table of a coefficient set is longer (bands, rules' steps, chains): a bound on what a set can cost.
+MAX_ENTRIES = 100
+
+
+def _check_sizes(value: object, path: str) -> None:
+    """Every list and table of the set holds at most :data:`MAX_ENTRIES` entries (the first too long is named)."""
+    items: list[tuple[str, object]] = []
+    if isinstance(value, dict):
+        items = [(f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    else:
+        return
+    _require(len(items) <= MAX_ENTRIES or not path, path, f"at most {MAX_ENTRIES} entries")
+    for where, item in items:
+        _check_sizes(item, where)
+
+
 def _require(ok: bool, field: str, message: str) -> None:
     if not ok:
         raise ValuationInputError(field, message)
@@ -262,6 +280,7 @@ def validate_coefficients(coeffs: CoefficientSet) -> None:
     Raises:
         ValuationInputError: Naming the first offending field.
     """
+    _check_sizes(msgspec.to_builtins(coeffs), "")
     _require(len(coeffs.declared_scores) == 5, "declared_scores", "needs exactly 5 scores (declarations 1..5)")
     _require(coeffs.declared_scores == sorted(coeffs.declared_scores), "declared_scores", "must be ascending")
     _validate_weights(coeffs)

@@ -58,6 +58,9 @@ Amount = Annotated[float, msgspec.Meta(gt=0.0, le=1e15, description="Amount in y
 TermYears = Annotated[float, msgspec.Meta(gt=0.0, le=30.0)]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 
+#: The Patent Law of the PRC took effect on this day: no patent, and no transaction of one, is older.
+PATENT_LAW_IN_FORCE = date(1985, 4, 1)
+
 
 class PatentOffer(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An offered patent (by number) and what the enterprise declares about it beyond the registry."""
@@ -260,6 +263,8 @@ class TransactionCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
     def __post_init__(self) -> None:
         check_not_future("date", self.date)
+        if self.date < PATENT_LAW_IN_FORCE:
+            raise _fail("date", "早于 1985-04-01（专利法施行）/ before 1985-04-01, when the Patent Law took effect")
         if self.patent_number is not None:
             set_field(self, "patent_number", check_patent_number("patent_number", self.patent_number))
         if self.patent_number is None and self.indicator_scores is None:

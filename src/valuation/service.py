@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import asyncpg
 import msgspec
 
 from ipledge.auth import Principal
@@ -16,6 +17,7 @@ from ipledge.db.types import Conn, OneConn, Pool
 from ipledge.errors import Conflict, InvalidInput, NotFound
 from ipledge.registry.pagination import decode_cursor, encode_cursor
 from ipledge.registry.store import audit
+from ipledge.strict import TOO_DEEP, nul_path
 from valuation import store
 from valuation.assess import Registry, Standing, Valued, build_reports, value_offered
 from valuation.coefficients import CoefficientSet, validate_coefficients
@@ -41,6 +43,7 @@ from valuation.schemas import (
 from valuation.types import Lang
 
 T = TypeVar("T")
+_UNSTORABLE = "数据库无法保存的取值 / a value the database cannot store"
 _report_decoder = msgspec.json.Decoder(ReportBody)
 
 
@@ -278,6 +281,10 @@ async def _scores_of(conn: OneConn, number: str, day: dt.date, coeffs: Coefficie
     batch, rows, _ = await store.enterprise_facts(conn, day, None, [number], coeffs)
     if rows.size == 0:
         raise InvalidInput("patent_number", "专利未登记 / patent is not registered")
+    filed = dt.date(2000, 1, 1) + dt.timedelta(days=int(rows["filing_date"][0]))
+    if filed > day:
+        message = f"交易日期早于该专利的申请日 {filed} / the date is before the patent's filing date {filed}"
+        raise InvalidInput("date", message)
     scores: list[float] = value_degrees(batch, coeffs).scores[0].round(4).tolist()
     return scores
 
@@ -318,6 +325,8 @@ async def import_transactions(pool: Pool, actor: Principal, body: bytes) -> Tran
         raw = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("body", TOO_DEEP) from None
     if not isinstance(raw, list) or not 1 <= len(raw) <= 10_000:
         raise InvalidInput("body", "须为 1-10000 行的 JSON 数组 / a JSON list of 1 to 10000 rows")
     rejected: list[RowError] = []
@@ -326,9 +335,14 @@ async def import_transactions(pool: Pool, actor: Principal, body: bytes) -> Tran
         for n, item in enumerate(raw, start=1):
             try:
                 data = msgspec.convert(item, TransactionCreate, strict=True)
+                nul = nul_path(item, "")
+                if nul is not None:
+                    raise InvalidInput(nul or "row", "不能包含 NUL 字符 / must not contain NUL characters")
                 async with conn.transaction():
                     await _insert_transaction(conn, actor, data)
                 imported += 1
+            except asyncpg.DataError:  # a value the column cannot hold (its savepoint is rolled back)
+                rejected.append(RowError(n, [{"field": "row", "message": _UNSTORABLE}]))
             except msgspec.ValidationError as exc:
                 from ipledge.errors import msgspec_field_error
 

@@ -184,3 +184,65 @@ async def test_hostile_path_and_query_values_are_4xx(client: Any, world: Any) ->
                 "/api/v1/valuation/coefficient-sets/x%20y/activate"):  # fmt: skip
         r = await (client.post(url, headers=h) if url.endswith("activate") else client.get(url, headers=h))
         assert 400 <= r.status_code < 500, (url, r.status_code)
+
+
+async def test_transaction_dates_and_rows_the_database_cannot_hold(client: Any, world: Any) -> None:
+    """A transaction before its patent was filed, or before the Patent Law (1985-04-01), is refused naming ``date``;
+    an import row holding a NUL is listed with its field while the good rows land."""
+    owner = world.enterprise.org.credit_code
+    row = patent_row(owner)  # filed 2018-03-01
+    await seed(client, world, [row])
+    ops = world.operator.headers
+    one = {"kind": "pledge", "chain": "ic", "date": "2017-12-31", "price": 3.2e6, "revenue": 4.5e7,
+           "patent_number": row["number"]}  # fmt: skip
+    r = await client.post("/api/v1/valuation/transactions", headers=ops, json=one)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "date", r.text
+    scores = [60.0] * 27
+    old = {
+        "kind": "licence",
+        "chain": "ic",
+        "date": "1985-03-31",
+        "price": 1e6,
+        "revenue": 2e7,
+        "indicator_scores": scores,
+    }
+    r = await client.post("/api/v1/valuation/transactions", headers=ops, json=old)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "date", r.text
+    good = {**old, "date": "2024-01-01"}
+    r = await client.post(
+        "/api/v1/valuation/transactions/import", headers=ops, json=[good, {**good, "note": "x\u0000y"}, good]
+    )
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["imported"] == 2 and [(e["row"], e["errors"][0]["field"]) for e in result["rejected"]] == [
+        (2, "note")
+    ]
+
+
+async def test_bodies_nested_thousands_deep_are_a_422(client: Any, world: Any) -> None:
+    ops = {**world.operator.headers, "Content-Type": "application/json"}
+    deep = b"[" * 5000 + b"]" * 5000
+    deep_nul = b'{"kind": "pledge", "note": ' + b"[" * 3000 + b'"\\u0000"' + b"]" * 3000 + b"}"
+    for url, body in (
+        ("/api/v1/valuation/transactions/import", deep),
+        ("/api/v1/valuation/transactions", deep_nul),
+        ("/api/v1/valuation/coefficient-sets", b'{"document": ' + b"[" * 3000 + b'"\\u0000"' + b"]" * 3000 + b"}"),
+        ("/api/v1/valuation/methods/income", deep),
+    ):
+        r = await client.post(url, headers=ops, content=body)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body", (url, r.text)
+
+
+def test_cli_refuses_an_unknown_chain_and_a_closed_stdin() -> None:
+    bad = subprocess.run(
+        [sys.executable, "-m", "ipledge.cli", "valuation", "batch", "--chain", "bogus"],
+        capture_output=True,
+        env={**os.environ, "DATABASE_URL": "postgresql://nobody@/nowhere"},
+        timeout=60,
+    )
+    assert bad.returncode == 2 and b"--chain" in bad.stderr and b"bogus" in bad.stderr
+    closed = subprocess.run(
+        [sys.executable, "-m", "ipledge.cli", "valuation", "income"], stdin=None, capture_output=True, timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert closed.returncode == 2 and b"standard input" in closed.stderr and b"Traceback" not in closed.stderr

@@ -59,6 +59,11 @@ def test_round_trip_is_identical():
         (lambda d: d["declared_scores"].append(5), "declared_scores"),
         (lambda d: d["market"].update(neighbours=10**9), "market.neighbours"),
         (lambda d: d["market"].update(min_comparables=0), "market.min_comparables"),
+        (lambda d: d["rules"]["market_share"].update(bounds=[0.1] * 60_000), "rules.market_share.bounds"),
+        (
+            lambda d: d["royalty_bands"].update({f"x{i}": d["royalty_bands"]["machinery"] for i in range(200)}),
+            "royalty_bands",
+        ),
     ],
 )
 def test_invalid_set_names_the_field(edit, field):

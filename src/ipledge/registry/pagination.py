@@ -22,15 +22,21 @@ def _is_text(value: Any, parse: Callable[[str], Any]) -> bool:
         return False
     try:
         parse(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
     return True
+
+
+def _timestamp(text: str) -> dt.datetime:
+    """An ISO timestamp PostgreSQL can hold: in UTC it stays within years 1-9999 (else OverflowError)."""
+    value = dt.datetime.fromisoformat(text)
+    return value.astimezone(dt.UTC) if value.tzinfo is not None else value
 
 
 #: What each position of a cursor may hold: t an ISO timestamp, d an ISO date, u a UUID (each as text),
 #: i an integer, s any text.
 _KINDS: dict[str, Callable[[Any], bool]] = {
-    "t": lambda v: _is_text(v, dt.datetime.fromisoformat),
+    "t": lambda v: _is_text(v, _timestamp),
     "d": lambda v: _is_text(v, dt.date.fromisoformat),
     "u": lambda v: _is_text(v, uuid.UUID),
     "i": lambda v: isinstance(v, int) and not isinstance(v, bool),

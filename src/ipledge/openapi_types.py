@@ -24,7 +24,7 @@ class TimeOfDaySchemaPlugin(OpenAPISchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         return Schema(
             type=OpenAPIType.STRING,
-            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
-            description="local time of day, HH:MM[:SS]",
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$",
+            description="local time of day, HH:MM:SS",
             examples=["09:00:00"],
         )

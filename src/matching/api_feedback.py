@@ -25,7 +25,7 @@ IdempotencyKey = Annotated[
         description="A client-chosen key: the same key and body replay the first answer; another body is 409",
     ),
 ]
-GroupBy = Annotated[Literal["province", "chain", "institution"], QueryParameter(name="by")]
+GroupBy = Annotated[Literal["province", "chain", "institution"], QueryParameter()]
 
 
 class FeedbackController(Controller):
@@ -62,10 +62,10 @@ class FeedbackController(Controller):
         request: Request[Principal, Any, Any],
         pool: NamedDependency[Pool],
         principal: NamedDependency[Principal],
-        group: GroupBy = "province",
+        by: GroupBy = "province",
     ) -> s.Stats:
         """Outcome counts and amounts per province, chain or institution (institutions: their own only)."""
-        return await svc.stats(pool, principal, group, lang_of(request) == "en")
+        return await svc.stats(pool, principal, by, lang_of(request) == "en")
 
 
 CONTROLLERS = [FeedbackController]

@@ -23,7 +23,7 @@ from matching.api_common import BASE_URL, OPERATOR, lang_of
 READERS = requires("operator", "bank", "fund")
 Req = Request[Principal, Any, Any]
 _MEDIA = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

@@ -54,7 +54,9 @@ IndicatorKey = Literal[
 ]
 Growth = Annotated[float, msgspec.Meta(ge=-0.9, le=1.0)]
 CostIndex = Annotated[float, msgspec.Meta(gt=0.0, le=100.0)]
-Amount = Annotated[float, msgspec.Meta(gt=0.0, le=1e15, description="Amount in yuan (元), > 0")]
+Amount = Annotated[
+    float, msgspec.Meta(ge=0.01, le=1e15, description="Amount in yuan (元), at least 0.01 (stored to the fen)")
+]
 TermYears = Annotated[float, msgspec.Meta(gt=0.0, le=30.0)]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 

@@ -341,7 +341,7 @@ async def import_transactions(pool: Pool, actor: Principal, body: bytes) -> Tran
                 async with conn.transaction():
                     await _insert_transaction(conn, actor, data)
                 imported += 1
-            except asyncpg.DataError:  # a value the column cannot hold (its savepoint is rolled back)
+            except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):  # savepoint rolled back
                 rejected.append(RowError(n, [{"field": "row", "message": _UNSTORABLE}]))
             except msgspec.ValidationError as exc:
                 from ipledge.errors import msgspec_field_error

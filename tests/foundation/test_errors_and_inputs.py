@@ -181,8 +181,10 @@ async def test_crafted_cursors_are_a_422_on_every_listing(client: Any, world: An
         if "get" in item and any(p["name"] == "cursor" for p in item["get"].get("parameters", []))
     ]
     assert len(listings) >= 15, listings
+    nil = "00000000-0000-0000-0000-000000000000"
     crafted = [["not-a-date", "x"], [1, 2], ["2024-01-01T00:00:00+00:00", 7], [[1]], [True], [3.5], [None, None],
-               ["9999-12-31T23:59:59-23:00", "00000000-0000-0000-0000-000000000000"]]  # fmt: skip
+               ["9999-12-31T23:59:59-23:00", nil], ["\u0000"], [2**63, nil], [-1, nil],
+               ["0001-01-01T00:00:00", "\u0000"]]  # fmt: skip
     cursors = [base64.urlsafe_b64encode(json.dumps(c).encode()).decode().rstrip("=") for c in crafted]
     refused: dict[str, set[str]] = {}
     for path in listings:
@@ -231,3 +233,30 @@ async def test_an_assessment_without_its_amount_names_it(client: Any, world: Any
         "/api/v1/assessments", headers=world.enterprise.headers, json={"patents": [{"number": "201810000007.1"}]}
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "requested_amount", r.text
+
+
+async def test_a_patent_import_nested_thousands_deep_is_a_422(client: Any, world: Any) -> None:
+    headers = {**world.enterprise.headers, "Content-Type": "application/json"}
+    for body in (b"[" * 5000 + b"]" * 5000, b'{"a":' * 5000 + b"1" + b"}" * 5000):
+        r = await client.post("/api/v1/patents/import", headers=headers, content=body)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body", r.text
+
+
+async def test_amounts_below_one_fen_name_their_field(client: Any, world: Any) -> None:
+    """A positive amount that rounds to 0.00 in the database is refused naming the field, not the constraint."""
+    ops = world.operator.headers
+    row = {"kind": "licence", "chain": "ic", "date": "2024-03-15", "price": 0.004, "revenue": 4.5e7,
+           "indicator_scores": [60.0] * 27}  # fmt: skip
+    r = await client.post("/api/v1/valuation/transactions", headers=ops, json=row)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "price", r.text
+    r = await client.post("/api/v1/valuation/transactions", headers=ops, json={**row, "price": 1e6, "revenue": 0.001})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "revenue", r.text
+    r = await client.post(
+        "/api/v1/assessments",
+        headers=world.enterprise.headers,
+        json={"patents": [{"number": "201810000007.1"}], "requested_amount": 0.004},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "requested_amount", r.text
+    assert (
+        await client.post("/api/v1/valuation/transactions", headers=ops, json={**row, "price": 0.01})
+    ).status_code == 201

@@ -110,4 +110,4 @@ async def test_statistics_and_tenancy(client: Any, db: Any, world: Any) -> None:
     inst = (await client.get("/api/v1/feedback/stats?by=institution", headers=world.operator.headers)).json()
     assert len(inst["rows"]) == 2
     r = await client.get("/api/v1/feedback/stats?by=nothing", headers=world.operator.headers)
-    assert r.status_code == 400
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "by", r.text

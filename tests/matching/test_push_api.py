@@ -92,7 +92,7 @@ async def test_pull_api_pages_exports_and_tenancy(client: Any, db: Any, world: A
     assert (await client.get(other, headers=world.operator.headers)).status_code == 200
 
     r = await client.get(f"/api/v1/push-lists/{list_id}/csv", headers=bank)
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8", r.headers
     assert r.content.startswith(b"\xef\xbb\xbf")
     lines = r.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("排名,企业名称,统一社会信用代码") and len(lines) == 7

@@ -10,7 +10,7 @@ import msgspec
 
 from ipledge.errors import InvalidInput, msgspec_field_error
 from ipledge.registry import schemas as s
-from ipledge.strict import nul_path
+from ipledge.strict import TOO_DEEP, nul_path
 
 MAX_ROWS = 20_000
 _LIST_FIELDS = {"ipc_codes", "family_offices"}
@@ -26,6 +26,8 @@ def decode_json_rows(body: bytes) -> list[Any]:
         doc = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("body", TOO_DEEP) from None
     if isinstance(doc, dict) and isinstance(doc.get("patents"), list):
         doc = doc["patents"]
     if not isinstance(doc, list):

@@ -34,13 +34,13 @@ def _timestamp(text: str) -> dt.datetime:
 
 
 #: What each position of a cursor may hold: t an ISO timestamp, d an ISO date, u a UUID (each as text),
-#: i an integer, s any text.
+#: i a non-negative 64-bit integer, s text without NUL (what PostgreSQL can take).
 _KINDS: dict[str, Callable[[Any], bool]] = {
     "t": lambda v: _is_text(v, _timestamp),
     "d": lambda v: _is_text(v, dt.date.fromisoformat),
     "u": lambda v: _is_text(v, uuid.UUID),
-    "i": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "s": lambda v: isinstance(v, str),
+    "i": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63,
+    "s": lambda v: isinstance(v, str) and "\x00" not in v,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.factories import patent_number
+from tests.valuation.test_api_assessments import patent_row
 from valuation.report_labels import LABELS
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs and full-width punctuation
@@ -48,27 +48,6 @@ EN_LABELS = [
 ]
 
 
-def _patent(owner: str, **over: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "number": patent_number(2018),
-        "title": "一种芯片封装结构及其制造方法",
-        "owner": owner,
-        "filing_date": "2018-03-01",
-        "grant_date": "2020-06-01",
-        "legal_status": "granted",
-        "claims_total": 12,
-        "claims_independent": 2,
-        "claim_types": "product_and_method",
-        "first_claim": "一种芯片封装结构，包括基板、芯片和封装层。",
-        "ipc_codes": ["H01L 23/31", "H01L 21/56"],
-        "family_offices": ["US", "EP"],
-        "forward_citations": 7,
-        "backward_citations": 5,
-    }
-    row.update(over)
-    return row
-
-
 async def _report(client: Any, world: Any) -> dict[str, Any]:
     """An assessment of one pledgeable patent (a concentration flag) and one lapsed one (excluded)."""
     code = world.enterprise.org.credit_code
@@ -78,7 +57,7 @@ async def _report(client: Any, world: Any) -> dict[str, Any]:
         json={"revenue": 3e7, "chain": "ic", "certifications": ["hnte"]},
     )
     assert r.status_code == 200, r.text
-    rows = [_patent(code), _patent(code, legal_status="lapsed")]
+    rows = [patent_row(code), patent_row(code, legal_status="lapsed")]
     r = await client.post("/api/v1/patents/import", headers=world.enterprise.headers, json=rows)
     assert r.status_code == 200 and r.json()["imported"] == len(rows), r.text
     body = {"patents": [{"number": row["number"]} for row in rows], "requested_amount": 1_000_000}

@@ -168,3 +168,33 @@ async def test_organisation_review_flow(client: Any, world: Any) -> None:
     assert r.json()["status"] == "rejected"
     r = await client.post(f"/api/v1/organisations/{world.pending_bank.org.id}/reject", headers=h, json={"reason": "x"})
     assert r.status_code == 409
+
+
+async def test_an_upsert_cannot_take_another_enterprises_patent(client: Any, world: Any, db: Any) -> None:
+    """An enterprise's upsert updates its own patents only: naming itself the owner of another's registered
+    patent (or of one the registry gives no owner) is refused for that row and changes nothing."""
+    a, b = world.enterprise, world.other_enterprise
+    theirs = _row(a.org.credit_code, events=[{"kind": "licence", "date": "2021-05-01"}])
+    r = await client.post("/api/v1/patents/import", headers=a.headers, json=[theirs])
+    assert r.json()["imported"] == 1, r.text
+    ownerless = _row(b.org.credit_code)
+    unowned = {**ownerless, "owner": None, "owner_name": "某大学"}
+    r = await client.post("/api/v1/patents/import", headers=world.operator.headers, json=[unowned])
+    assert r.json()["imported"] == 1, r.text
+    mine = _row(b.org.credit_code)
+    takeover = [
+        {**theirs, "owner": b.org.credit_code, "title": "x", "events": []},
+        {**ownerless, "title": "y"},
+        mine,
+    ]
+    r = await client.post("/api/v1/patents/import?mode=upsert", headers=b.headers, json=takeover)
+    result = r.json()
+    assert result["imported"] == 1 and [(e["row"], e["errors"][0]["field"]) for e in result["rejected"]] == [
+        (1, "number"),
+        (2, "number"),
+    ], result
+    row = await db.fetchrow("SELECT owner_id, title FROM patents WHERE number = $1", theirs["number"])
+    assert row["owner_id"] == a.org.id and row["title"] == theirs["title"]
+    assert await db.fetchval("SELECT owner_id FROM patents WHERE number = $1", ownerless["number"]) is None
+    assert (await client.get(f"/api/v1/patents/{theirs['number']}", headers=b.headers)).status_code == 404
+    assert (await client.get(f"/api/v1/patents/{theirs['number']}", headers=a.headers)).status_code == 200

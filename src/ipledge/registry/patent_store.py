@@ -37,6 +37,9 @@ _UPSERT = (
     chain_codes = EXCLUDED.chain_codes, updated_at = now()
 """
 )
+#: An enterprise's upsert updates only rows it owns already (a row of another owner, or of none, is left alone
+#: even if it appeared after the import's check; the check reports them, see registry.service.import_patents).
+_UPSERT_OWN = _UPSERT + " WHERE patents.owner_id = EXCLUDED.owner_id"
 
 PatentRow = tuple[Any, ...]
 
@@ -60,8 +63,15 @@ async def existing_numbers(conn: Conn, numbers: list[str]) -> set[str]:
     return {r["number"] for r in rows}
 
 
-async def write_patents(conn: Conn, rows: list[PatentRow], *, upsert: bool) -> None:
-    await conn.executemany(_UPSERT if upsert else _INSERT, rows)
+async def existing_owners(conn: Conn, numbers: list[str]) -> dict[str, uuid.UUID | None]:
+    """Number → owner organisation (None when the registry names none) of the numbers already registered."""
+    rows = await conn.fetch("SELECT number, owner_id FROM patents WHERE number = ANY($1)", numbers)
+    return {r["number"]: r["owner_id"] for r in rows}
+
+
+async def write_patents(conn: Conn, rows: list[PatentRow], *, upsert: bool, own_only: bool = False) -> None:
+    """Insert the rows; with ``upsert``, update existing ones (only those the writer owns with ``own_only``)."""
+    await conn.executemany((_UPSERT_OWN if own_only else _UPSERT) if upsert else _INSERT, rows)
 
 
 async def write_events(conn: Conn, events: list[tuple[str, str, date, dict[str, Any]]]) -> None:

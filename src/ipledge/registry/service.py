@@ -243,7 +243,14 @@ async def import_patents(
     received = len(good) + len(rejected)
     rejected = list(rejected)
     owners = await ps.owners_by_credit_code(pool, sorted({p.owner for _, p in good if p.owner}))
-    existing = set() if upsert else await ps.existing_numbers(pool, [p.number for _, p in good])
+    numbers = [p.number for _, p in good]
+    existing = set() if upsert else await ps.existing_numbers(pool, numbers)
+    # An enterprise may update its own patents only: a registered number of another owner (or of none) is not its.
+    foreign = set()
+    if upsert and actor.role == "enterprise":
+        foreign = {
+            n for n, owner in (await ps.existing_owners(pool, numbers)).items() if owner != actor.organisation_id
+        }
     catalogue = await store.chain_catalogue(pool)
     rows: list[ps.PatentRow] = []
     events: list[tuple[str, str, Any, dict[str, Any]]] = []
@@ -255,13 +262,15 @@ async def import_patents(
             rejected.append(row_error(index, p.number, "owner", f"权利人 {p.owner} 未登记 / owner not registered"))
         elif p.number in existing:
             rejected.append(row_error(index, p.number, "number", "该申请号已存在 / patent already exists"))
+        elif p.number in foreign:
+            rejected.append(row_error(index, p.number, "number", "只能更新本企业的专利 / only your own patents"))
         else:
             owner_name = p.owner_name or (owner[1] if owner else "")
             rows.append(_row(p, owner[0] if owner else None, owner_name, catalogue))
             events.extend((p.number, e.kind, e.date, e.detail) for e in p.events)
     if rows:
         async with pool.acquire() as conn, conn.transaction():
-            await ps.write_patents(conn, rows, upsert=upsert)
+            await ps.write_patents(conn, rows, upsert=upsert, own_only=actor.role == "enterprise")
             await ps.write_events(conn, events)
             await _audit(
                 conn, actor, "patents.imported", "patent", "batch", count=len(rows), numbers=[r[0] for r in rows[:50]]

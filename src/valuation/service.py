@@ -79,14 +79,31 @@ async def _applicant(conn: Conn, actor: Principal, credit_code: str | None) -> A
     return row
 
 
-def _check_offers(data: AssessmentCreate, registry: dict[str, Any], as_of: dt.date) -> None:
+_UNREGISTERED = "专利未登记 / patent is not registered"
+
+
+def _check_offers(
+    data: AssessmentCreate, registry: dict[str, Any], as_of: dt.date, applicant: uuid.UUID, actor: Principal
+) -> None:
+    """Each offered patent once, registered, the applicant's or of no registered owner, filed by the valuation date.
+
+    A patent registered to another organisation is refused: its registry record (title, claims, events) would
+    otherwise be copied into the applicant's report, which the applicant and its consenting banks read. An
+    enterprise is told exactly what an unknown number gets, so the answer does not reveal the registry either.
+    """
     seen: set[str] = set()
     for i, offer in enumerate(data.patents):
         if offer.number in seen:
             raise InvalidInput(f"patents[{i}].number", "专利重复 / offered twice")
         seen.add(offer.number)
         if offer.number not in registry:
-            raise InvalidInput(f"patents[{i}].number", "专利未登记 / patent is not registered")
+            raise InvalidInput(f"patents[{i}].number", _UNREGISTERED)
+        owner = registry[offer.number]["owner_id"]
+        if owner is not None and owner != applicant:
+            message = (
+                _UNREGISTERED if actor.role == "enterprise" else "专利属于其他权利人 / registered to another owner"
+            )
+            raise InvalidInput(f"patents[{i}].number", message)
         filed = registry[offer.number]["filing_date"]
         if filed > as_of:
             raise InvalidInput(
@@ -134,7 +151,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
     async with pool.acquire() as conn:
         enterprise = await _applicant(conn, actor, data.enterprise)
         registry = await store.registry_patents(conn, numbers)
-        _check_offers(data, registry, as_of)
+        _check_offers(data, registry, as_of, enterprise["id"], actor)
         coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
         batch, rows, gates, tx = await store.assessment_facts(
             conn, as_of, enterprise["id"], numbers, coeffs, enterprise["reference_token"]

@@ -135,7 +135,9 @@ async def record_outcome(
         await registry.audit(conn, principal, "roadshow.meeting.outcome", "roadshow_meeting", str(meeting_id), detail)
         found = await sm.get_meeting(conn, event_id, meeting_id)
         assert found is not None
-        return found
+        # The investor sees the meeting as in its own listing: not the pairing's score and fit (they follow from
+        # the enterprise's private ranking of the investors).
+        return found if principal.is_operator else _as_published(found, principal.organisation_id)
 
 
 async def stats(pool: Pool, principal: Principal, event_id: uuid.UUID) -> s.EventStats:

@@ -111,6 +111,10 @@ async def test_schedule_lock_resolve_publish_and_agendas(client: Any, db: Any, w
             await client.put(f"{base}/meetings/{own[0]['id']}/outcome", json=outcome, headers=world.fund.headers)
         )
         assert got["intention"] == "due_diligence" and got["amount"] == 5000000
+        # as in its own listing: not the pairing's score and fit (they reveal how the enterprise ranked it)
+        fund_view = await expect(await client.get(f"{base}/meetings", headers=world.fund.headers))
+        listed = next(m for m in fund_view["items"] if m["id"] == own[0]["id"])
+        assert (got["score"], got["fit"]) == (listed["score"], listed["fit"]) == (0.0, None)
     bad = await client.put(
         f"{base}/meetings/{theirs['id']}/outcome", json={"attended": False, "amount": 1}, headers=show.op
     )

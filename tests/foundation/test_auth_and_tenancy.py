@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import patent_number
+from tests.factories import credit_code, patent_number
 
 PROBLEM = "application/problem+json"
 
@@ -148,3 +148,11 @@ async def test_bank_sees_consenting_enterprises_only_and_reads_are_audited(clien
         "SELECT count(*) FROM audit_log WHERE action = 'enterprise.read' AND actor_org = $1", world.bank.org.id
     )
     assert audited == 1
+    # A non-consenting enterprise and an unknown one get the same answer (no registry oracle).
+    unknown = credit_code("44")
+    for url in ("/api/v1/enterprises/{}", "/api/v1/patents?owner={}"):
+        answers = []
+        for code in (world.other_enterprise.org.credit_code, unknown):
+            r = await client.get(url.format(code), headers=world.bank.headers)
+            answers.append((r.status_code, r.json().get("detail")))
+        assert answers[0] == answers[1] and answers[0][0] == 404, (url, answers)

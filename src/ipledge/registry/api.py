@@ -287,7 +287,7 @@ class PatentController(Controller):
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> s.PatentPage:
-        owner_id = await service.enterprise_id(pool, owner) if owner else None
+        owner_id = await service.listing_owner(pool, principal, owner) if owner else None
         owner_id, consented = service.patent_scope(principal, owner_id)
         after = decode_cursor(cursor, "s")
         flt = ps.PatentFilter(

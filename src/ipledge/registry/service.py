@@ -150,19 +150,45 @@ async def create_enterprise(pool: Pool, actor: Principal, data: s.EnterpriseCrea
     return created
 
 
+#: What a bank or fund is told about an enterprise it may not see, registered or not (no registry oracle).
+NOT_SHARED = "企业不存在或未授权共享 / enterprise not found or not shared"
+
+
 async def get_enterprise(pool: Pool, actor: Principal, credit_code: str) -> s.Enterprise:
     """Operators see all; an enterprise itself; banks and funds only enterprises that consented (audited)."""
-    org_id = await enterprise_id(pool, credit_code)
+    institution = actor.role in ("bank", "fund")
+    try:
+        org_id = await enterprise_id(pool, credit_code)
+    except NotFound:
+        raise NotFound(NOT_SHARED if institution else "企业不存在 / enterprise not found") from None
     enterprise = await es.get_enterprise(pool, org_id)
     if enterprise is None:
-        raise NotFound("企业不存在 / enterprise not found")
+        raise NotFound(NOT_SHARED if institution else "企业不存在 / enterprise not found")
     if actor.role == "enterprise" and actor.organisation_id != org_id:
         raise NotFound("企业不存在 / enterprise not found")
-    if actor.role in ("bank", "fund"):
+    if institution:
         if not enterprise.consent_share:
-            raise NotFound("企业不存在或未授权共享 / enterprise not found or not shared")
+            raise NotFound(NOT_SHARED)
         await _audit(pool, actor, "enterprise.read", "enterprise", str(org_id))
     return enterprise
+
+
+async def listing_owner(pool: Pool, actor: Principal, credit_code: str) -> uuid.UUID:
+    """The enterprise a patent listing is filtered by.
+
+    A bank or fund gets the same 404 for an unknown enterprise and for one that did not consent (an empty page
+    for the one and a 404 for the other told them apart).
+    """
+    if actor.role not in ("bank", "fund"):
+        return await enterprise_id(pool, credit_code)
+    try:
+        org_id = await enterprise_id(pool, credit_code)
+    except NotFound:
+        raise NotFound(NOT_SHARED) from None
+    enterprise = await es.get_enterprise(pool, org_id)
+    if enterprise is None or not enterprise.consent_share:
+        raise NotFound(NOT_SHARED)
+    return org_id
 
 
 async def update_profile(pool: Pool, actor: Principal, credit_code: str, profile: s.EnterpriseProfile) -> s.Enterprise:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -17,7 +18,16 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -25,7 +35,7 @@ from ipledge import __version__
 from ipledge.auth import KeyCache, api_key_guard
 from ipledge.db.runtime import open_database
 from ipledge.deps import provide_pool, provide_principal
-from ipledge.errors import EXCEPTION_HANDLERS
+from ipledge.errors import EXCEPTION_HANDLERS, PROBLEM_JSON
 from ipledge.metrics import publishing
 from ipledge.observability import HealthController, request_context_middleware
 from ipledge.openapi_types import TimeOfDaySchemaPlugin
@@ -58,6 +68,61 @@ async def _authorize_connection(self: BaseRouteHandler, connection: ASGIConnecti
 
 
 HTTPRouteHandler.authorize_connection = _authorize_connection  # type: ignore[method-assign]
+
+
+def _problem_schemas() -> dict[str, Schema]:
+    """``Problem`` (RFC 9457 with our ``errors`` and ``request_id``) and ``FieldError`` as OpenAPI schemas."""
+    text, integer = Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.INTEGER)
+    field_error = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["field", "message"],
+        properties={"field": text, "message": text},
+        description="A field the request got wrong (a dotted path, e.g. patents[0].number) and why",
+    )
+    problem = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["type", "title", "status"],
+        properties={
+            "type": text,
+            "title": text,
+            "status": integer,
+            "detail": text,
+            "instance": text,
+            "errors": Schema(type=OpenAPIType.ARRAY, items=Reference(ref="#/components/schemas/FieldError")),
+            "request_id": text,
+        },
+        description="RFC 9457 problem details; `errors` names each offending field",
+    )
+    return {"Problem": problem, "FieldError": field_error}
+
+
+def _document_problems(openapi: OpenAPI) -> OpenAPI:
+    """Every error response as it is sent: ``application/problem+json`` with a :class:`~ipledge.errors.Problem`.
+
+    Litestar documents raised exceptions as ``application/json`` with its own validation-error shape; our
+    exception handlers (``ipledge.errors``) answer every 4xx and 5xx with a problem document instead.
+    """
+    components = openapi.components if isinstance(openapi.components, Components) else Components()
+    components.schemas = {**(components.schemas or {}), **_problem_schemas()}
+    openapi.components = components
+    problem = {PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))}
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+            operation = getattr(item, method, None)
+            for code, response in ((operation.responses or {}) if operation else {}).items():
+                if code[:1] in ("4", "5") and isinstance(response, OpenAPIResponse):
+                    response.content = dict(problem)
+    return openapi
+
+
+_build_openapi = OpenAPIPlugin._build_openapi
+
+
+def _build_documented(self: OpenAPIPlugin) -> OpenAPI:
+    return _document_problems(_build_openapi(self))
+
+
+OpenAPIPlugin._build_openapi = _build_documented  # type: ignore[method-assign]
 
 
 def _openapi() -> OpenAPIConfig:

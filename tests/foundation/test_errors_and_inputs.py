@@ -260,3 +260,27 @@ async def test_amounts_below_one_fen_name_their_field(client: Any, world: Any) -
     assert (
         await client.post("/api/v1/valuation/transactions", headers=ops, json={**row, "price": 0.01})
     ).status_code == 201
+
+
+async def test_the_openapi_document_describes_error_responses_as_sent(client: Any, world: Any) -> None:
+    """Every documented 4xx/5xx is application/problem+json with the Problem schema, and a real one validates."""
+    import jsonschema_rs  # schemathesis's validator
+
+    doc = (await client.get("/schema/openapi.json")).json()
+    documented = [
+        (path, method, code, response)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "responses" in op
+        for code, response in op["responses"].items()
+        if code[:1] in "45"
+    ]
+    assert len(documented) > 50
+    wrong = [(p, m, c) for p, m, c, r in documented if set(r.get("content", {})) != {"application/problem+json"}]
+    assert wrong == []
+    schemas = doc["components"]["schemas"]
+    r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json={"patents": []})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    problem = {"components": {"schemas": schemas}, **schemas["Problem"]}
+    assert jsonschema_rs.is_valid(problem, r.json()), r.json()
+    assert not jsonschema_rs.is_valid(problem, {"status_code": 422, "detail": "x"})  # Litestar's own shape is not it

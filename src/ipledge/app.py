@@ -21,6 +21,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -44,6 +45,7 @@ from ipledge.settings import Settings, load_settings
 from ipledge.strict import strict_body
 from ipledge.webhooks.api import CONTROLLERS as WEBHOOK_CONTROLLERS
 from matching.api import CONTROLLERS as MATCHING_CONTROLLERS
+from matching.api_push import FILE_RESPONSES
 from roadshow.api import CONTROLLERS as ROADSHOW_CONTROLLERS
 from valuation.api import CONTROLLERS as VALUATION_CONTROLLERS
 
@@ -112,6 +114,14 @@ def _document_problems(openapi: OpenAPI) -> OpenAPI:
             for code, response in ((operation.responses or {}) if operation else {}).items():
                 if code[:1] in ("4", "5") and isinstance(response, OpenAPIResponse):
                     response.content = dict(problem)
+                files = FILE_RESPONSES.get(operation.operation_id or "") if operation else None
+                if code == "200" and files and isinstance(response, OpenAPIResponse):
+                    response.content = {
+                        media: OpenAPIMediaType(
+                            schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=what)
+                        )
+                        for media, what in files.items()
+                    }
     return openapi
 
 

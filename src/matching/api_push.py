@@ -26,6 +26,11 @@ _MEDIA = {
     "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text types itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+#: The file a push-list export answers with, by operation id, for the OpenAPI document (see ``ipledge.app``).
+FILE_RESPONSES: dict[str, dict[str, str]] = {
+    operation: {"text/csv": "CSV, UTF-8 with BOM (fmt=csv)", _MEDIA["xlsx"]: "Excel workbook (fmt=xlsx)"}
+    for operation in ("exportCurrentPushList", "exportPushList")
+}
 
 
 class PushRunController(Controller):

@@ -278,6 +278,8 @@ async def test_the_openapi_document_describes_error_responses_as_sent(client: An
     assert len(documented) > 50
     wrong = [(p, m, c) for p, m, c, r in documented if set(r.get("content", {})) != {"application/problem+json"}]
     assert wrong == []
+    export = doc["paths"]["/api/v1/push-lists/{list_id}/{fmt}"]["get"]["responses"]["200"]["content"]
+    assert set(export) == {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
     schemas = doc["components"]["schemas"]
     r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json={"patents": []})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")

@@ -35,7 +35,7 @@ from valuation.copybin import Field
 
 NIL_OWNER = "00000000-0000-0000-0000-000000000000"
 CHAINS_PARAM: list[str] = list(CHAIN_CODES)
-_EPOCH = dt.date(2000, 1, 1)  # binary COPY dates are days since 2000-01-01
+COPY_EPOCH = dt.date(2000, 1, 1)  # binary COPY dates are days since 2000-01-01
 
 # --- the patent stream -------------------------------------------------------------------------------
 
@@ -471,14 +471,16 @@ def rows_to_batch(
     b.numeric["backward_citations"][:] = rows["backward_citations"]
     forward = rows["forward_citations"].astype(np.int64)
     b.numeric["forward_citations"][:] = forward
-    today = (as_of - _EPOCH).days
+    today = (as_of - COPY_EPOCH).days
     filed = rows["filing_date"].astype(np.int64)
     b.numeric["age_years"][:] = (today - filed) / 365.25
     in_term = (rows["legal_status"] == 1) | (rows["legal_status"] == 2)
     b.numeric["remaining_term_years"][:] = np.where(
         in_term, np.maximum(rows["expiry_date"].astype(np.int64) - today, 0) / 365.25, 0.0
     )
-    year = (np.datetime64(_EPOCH, "D") + filed.astype("timedelta64[D]")).astype("datetime64[Y]").astype(np.int64) + 1970
+    year = (np.datetime64(COPY_EPOCH, "D") + filed.astype("timedelta64[D]")).astype("datetime64[Y]").astype(
+        np.int64
+    ) + 1970
     b.numeric["filing_year"][:] = year
     section = _section(rows["ipc1"])
     b.ipc_section[:] = section

@@ -18,6 +18,7 @@ from valuation.coefficients import CoefficientSet, default_coefficients
 from valuation.copybin import Field, decode_rows
 from valuation.features import (
     CHAINS_PARAM,
+    COPY_EPOCH,
     JOINED_FIELDS,
     MEDIANS_SQL,
     NIL_OWNER,
@@ -252,9 +253,6 @@ async def assessment_facts(
     return await _facts(conn, as_of, owner, numbers, coeffs, (reference_token, coeffs.market.window_years))
 
 
-_PG_EPOCH = dt.date(2000, 1, 1)  # binary COPY dates count days from it
-
-
 async def _facts(
     conn: OneConn,
     as_of: dt.date,
@@ -276,14 +274,10 @@ async def _facts(
     if applicant is not None:
         # The applicant's portfolio as it was on the valuation date: a patent filed after it did not exist yet (the
         # offered ones are checked before, see valuation.service).
-        existed = rows["filing_date"] <= (as_of - _PG_EPOCH).days
+        existed = rows["filing_date"] <= (as_of - COPY_EPOCH).days
         if not existed.all():
             rows = take_rows(rows, existed)
-        # Only the applicant's own facts (sales, chain, 高新): a patent of another owner offered with the applicant's
-        # is valued as one whose owner is unknown, so no figure of the other enterprise reaches the report.
-        keys = np.ascontiguousarray(enterprises["owner"]).view("S16")
-        enterprises = enterprises[keys == np.frombuffer(applicant.bytes, "S16")]
-    years = (np.datetime64("2000-01-01", "D") + rows["filing_date"].astype("timedelta64[D]")).astype("datetime64[Y]")
+    years = (np.datetime64(COPY_EPOCH, "D") + rows["filing_date"].astype("timedelta64[D]")).astype("datetime64[Y]")
     year_list = (years.astype(np.int64) + 1970).tolist()
     sections = [IPC_SECTIONS.find(bytes(c[:1]).decode() or "-") + 1 for c in rows["ipc1"]]
     pairs = sorted({(y, s) for y, s in zip(year_list, sections, strict=True) if s > 0})

@@ -21,6 +21,8 @@ from ipledge.context import request_id_var
 log = logging.getLogger("ipledge.errors")
 
 PROBLEM_JSON = "application/problem+json"
+#: A value PostgreSQL cannot store (bad encoding, out of range, a check) that validation let through.
+UNSTORABLE = "数据库无法保存的取值 / a value the database cannot store"
 
 _TITLES: dict[int, tuple[str, str]] = {
     400: ("请求格式错误", "Bad request"),
@@ -194,7 +196,7 @@ def integrity_handler(
 def data_error_handler(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Problem]:
     """A value PostgreSQL cannot store (bad encoding, out of range) that validation let through: a 422."""
     log.warning("data error", extra={"sqlstate": exc.sqlstate})
-    field = FieldError("body", "数据库无法保存的取值 / a value the database cannot store")
+    field = FieldError("body", UNSTORABLE)
     return _problem_response(request, 422, "a value the database cannot store", [field], "invalid-input")
 
 

@@ -35,6 +35,16 @@ def _body_type(handler: HTTPRouteHandler) -> Any:
     return cached
 
 
+def decode_json(body: bytes) -> Any:
+    """A JSON body decoded without a type (an upload read row by row); malformed or too deep is a 422 on body."""
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
+    except RecursionError:  # msgspec's own depth limit
+        raise InvalidInput("body", TOO_DEEP) from None
+
+
 def nul_path(value: Any, path: str) -> str | None:
     """The path of the first string (or key) holding a NUL character, or None."""
     if isinstance(value, str):

@@ -14,16 +14,16 @@ import msgspec
 from ipledge.auth import Principal
 from ipledge.context import request_id_var
 from ipledge.db.types import Conn, OneConn, Pool
-from ipledge.errors import Conflict, InvalidInput, NotFound
+from ipledge.errors import UNSTORABLE, Conflict, InvalidInput, NotFound
 from ipledge.registry.pagination import decode_cursor, encode_cursor
 from ipledge.registry.store import audit
-from ipledge.strict import TOO_DEEP, nul_path
+from ipledge.strict import decode_json, nul_path
 from valuation import store
 from valuation.assess import Registry, Standing, Valued, build_reports, value_offered
 from valuation.coefficients import CoefficientSet, validate_coefficients
 from valuation.degree import value_degrees
 from valuation.errors import ValuationInputError
-from valuation.features import as_of_date
+from valuation.features import COPY_EPOCH, as_of_date
 from valuation.schemas import (
     Assessment,
     AssessmentCreate,
@@ -43,7 +43,6 @@ from valuation.schemas import (
 from valuation.types import Lang
 
 T = TypeVar("T")
-_UNSTORABLE = "数据库无法保存的取值 / a value the database cannot store"
 _report_decoder = msgspec.json.Decoder(ReportBody)
 
 
@@ -113,20 +112,6 @@ def _check_offers(
             )
 
 
-def _owner_fields(row: Any, applicant: uuid.UUID) -> dict[str, Any]:
-    """A registry row's owner as the snapshot keeps it.
-
-    Another organisation's identity is not copied into the applicant's report (the registry shows it only to
-    that owner); the gate ``not_owned`` says why such a patent failed.
-    """
-    owner = row["owner_id"]
-    if owner is None:
-        return {"owner_id": None}
-    if owner != applicant:
-        return {"owner_id": None, "owner_name": None}
-    return {"owner_id": str(owner)}
-
-
 def _snapshot(enterprise: Any, registry: dict[str, Any], data: AssessmentCreate) -> dict[str, Any]:
     """The inputs as they were: the request, the enterprise profile and the registry rows used."""
     keep = ("chain_code", "revenue", "patent_industrialisation_rate", "certifications", "violation_flags", "version")
@@ -138,7 +123,7 @@ def _snapshot(enterprise: Any, registry: dict[str, Any], data: AssessmentCreate)
                 k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
                 for k, v in dict(registry[o.number]).items()
             }
-            | _owner_fields(registry[o.number], enterprise["id"])
+            | {"owner_id": str(registry[o.number]["owner_id"]) if registry[o.number]["owner_id"] else None}
             for o in data.patents
         ],
     }
@@ -298,7 +283,7 @@ async def _scores_of(conn: OneConn, number: str, day: dt.date, coeffs: Coefficie
     batch, rows, _ = await store.enterprise_facts(conn, day, None, [number], coeffs)
     if rows.size == 0:
         raise InvalidInput("patent_number", "专利未登记 / patent is not registered")
-    filed = dt.date(2000, 1, 1) + dt.timedelta(days=int(rows["filing_date"][0]))
+    filed = COPY_EPOCH + dt.timedelta(days=int(rows["filing_date"][0]))
     if filed > day:
         message = f"交易日期早于该专利的申请日 {filed} / the date is before the patent's filing date {filed}"
         raise InvalidInput("date", message)
@@ -338,12 +323,7 @@ async def create_transaction(pool: Pool, actor: Principal, data: TransactionCrea
 
 async def import_transactions(pool: Pool, actor: Principal, body: bytes) -> TransactionImport:
     """Import a JSON list: each good row lands (in its own savepoint), each bad row is listed with its field."""
-    try:
-        raw = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("body", TOO_DEEP) from None
+    raw = decode_json(body)
     if not isinstance(raw, list) or not 1 <= len(raw) <= 10_000:
         raise InvalidInput("body", "须为 1-10000 行的 JSON 数组 / a JSON list of 1 to 10000 rows")
     rejected: list[RowError] = []
@@ -359,7 +339,7 @@ async def import_transactions(pool: Pool, actor: Principal, body: bytes) -> Tran
                     await _insert_transaction(conn, actor, data)
                 imported += 1
             except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError):  # savepoint rolled back
-                rejected.append(RowError(n, [{"field": "row", "message": _UNSTORABLE}]))
+                rejected.append(RowError(n, [{"field": "row", "message": UNSTORABLE}]))
             except msgspec.ValidationError as exc:
                 from ipledge.errors import msgspec_field_error
 

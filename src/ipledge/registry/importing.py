@@ -10,7 +10,7 @@ import msgspec
 
 from ipledge.errors import InvalidInput, msgspec_field_error
 from ipledge.registry import schemas as s
-from ipledge.strict import TOO_DEEP, nul_path
+from ipledge.strict import decode_json, nul_path
 
 MAX_ROWS = 20_000
 _LIST_FIELDS = {"ipc_codes", "family_offices"}
@@ -22,12 +22,7 @@ _FALSE = {"false", "0", "no", "n", "否"}
 
 def decode_json_rows(body: bytes) -> list[Any]:
     """A JSON upload is a list of patents or ``{"patents": [...]}``."""
-    try:
-        doc = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise InvalidInput("body", f"JSON 格式错误 / malformed JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("body", TOO_DEEP) from None
+    doc = decode_json(body)
     if isinstance(doc, dict) and isinstance(doc.get("patents"), list):
         doc = doc["patents"]
     if not isinstance(doc, list):

@@ -154,22 +154,28 @@ async def create_enterprise(pool: Pool, actor: Principal, data: s.EnterpriseCrea
 NOT_SHARED = "企业不存在或未授权共享 / enterprise not found or not shared"
 
 
-async def get_enterprise(pool: Pool, actor: Principal, credit_code: str) -> s.Enterprise:
-    """Operators see all; an enterprise itself; banks and funds only enterprises that consented (audited)."""
-    institution = actor.role in ("bank", "fund")
+async def _shared(pool: Pool, credit_code: str) -> s.Enterprise:
+    """An enterprise a bank or fund may read: registered and consenting, else the one 404 for both cases."""
     try:
         org_id = await enterprise_id(pool, credit_code)
     except NotFound:
-        raise NotFound(NOT_SHARED if institution else "企业不存在 / enterprise not found") from None
+        raise NotFound(NOT_SHARED) from None
     enterprise = await es.get_enterprise(pool, org_id)
-    if enterprise is None:
-        raise NotFound(NOT_SHARED if institution else "企业不存在 / enterprise not found")
-    if actor.role == "enterprise" and actor.organisation_id != org_id:
+    if enterprise is None or not enterprise.consent_share:
+        raise NotFound(NOT_SHARED)
+    return enterprise
+
+
+async def get_enterprise(pool: Pool, actor: Principal, credit_code: str) -> s.Enterprise:
+    """Operators see all; an enterprise itself; banks and funds only enterprises that consented (audited)."""
+    if actor.role in ("bank", "fund"):
+        shared = await _shared(pool, credit_code)
+        await _audit(pool, actor, "enterprise.read", "enterprise", str(shared.id))
+        return shared
+    org_id = await enterprise_id(pool, credit_code)
+    enterprise = await es.get_enterprise(pool, org_id)
+    if enterprise is None or (actor.role == "enterprise" and actor.organisation_id != org_id):
         raise NotFound("企业不存在 / enterprise not found")
-    if institution:
-        if not enterprise.consent_share:
-            raise NotFound(NOT_SHARED)
-        await _audit(pool, actor, "enterprise.read", "enterprise", str(org_id))
     return enterprise
 
 
@@ -179,16 +185,9 @@ async def listing_owner(pool: Pool, actor: Principal, credit_code: str) -> uuid.
     A bank or fund gets the same 404 for an unknown enterprise and for one that did not consent (an empty page
     for the one and a 404 for the other told them apart).
     """
-    if actor.role not in ("bank", "fund"):
-        return await enterprise_id(pool, credit_code)
-    try:
-        org_id = await enterprise_id(pool, credit_code)
-    except NotFound:
-        raise NotFound(NOT_SHARED) from None
-    enterprise = await es.get_enterprise(pool, org_id)
-    if enterprise is None or not enterprise.consent_share:
-        raise NotFound(NOT_SHARED)
-    return org_id
+    if actor.role in ("bank", "fund"):
+        return (await _shared(pool, credit_code)).id
+    return await enterprise_id(pool, credit_code)
 
 
 async def update_profile(pool: Pool, actor: Principal, credit_code: str, profile: s.EnterpriseProfile) -> s.Enterprise:

@@ -83,10 +83,6 @@ class InjectedFailure(RuntimeError):
 class RunRefused(RuntimeError):
     """A run that cannot be worked on now: another process is on it, or its reference data changed since it began."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 @dataclasses.dataclass
 class RunInfo:

@@ -119,7 +119,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         try:
             run = asyncio.run(main())
         except RunRefused as exc:
-            print(f"error: {exc.message}", file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)
             return 2
     print(
         f"run {run.id}: {run.done} of {run.total} patents valued (as of {run.as_of}, coefficients "

@@ -53,12 +53,7 @@ class PushRunController(Controller):
         if after is not None:
             from datetime import datetime
 
-            try:
-                key = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-            except (TypeError, ValueError):
-                from ipledge.errors import InvalidInput
-
-                raise InvalidInput("cursor", "无效的分页游标 / invalid cursor") from None
+            key = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))  # decode_cursor checked both
         rows = await store_push.list_runs(pool, key, limit)
         more, rows = len(rows) > limit, rows[:limit]
         nxt = encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]) if more else None

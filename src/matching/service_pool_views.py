@@ -31,12 +31,7 @@ async def list_entries(
     after = decode_cursor(cursor, "tu")
     key = None
     if after is not None:
-        try:
-            key = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))
-        except (TypeError, ValueError):
-            from ipledge.errors import InvalidInput
-
-            raise InvalidInput("cursor", "无效的分页游标 / invalid cursor") from None
+        key = (datetime.fromisoformat(after[0]), uuid.UUID(after[1]))  # decode_cursor checked both
     rows = await store.list_entries(pool, province=province, state=state, after=key, limit=limit)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -178,7 +178,7 @@ class WebhookNotificationController(Controller):
         limit: Limit = 50,
     ) -> s.NotificationPage:
         after = decode_cursor(cursor, "i")
-        before = after[0] if after and isinstance(after[0], int) else None
+        before = after[0] if after else None
         rows = await service.list_notifications(pool, principal, before, limit, wants_english(request))
         more, rows = len(rows) > limit, rows[:limit]
         return s.NotificationPage(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ipledge.db.pool import keeps_session_state
 from ipledge.db.types import Pool
 from valuation import store
 from valuation.coefficients import CoefficientSet
@@ -315,6 +316,7 @@ async def run_batch(
     run = await start_or_resume(pool, chain, province, chunk, resume, as_of)
     # One process per run: a second one resuming the same run is told so (the lock goes with the connection).
     async with pool.acquire() as holder:
+        keeps_session_state(holder)  # the lock is the session's: released with a full reset, whatever happens
         if not await holder.fetchval("SELECT pg_try_advisory_lock(hashtext('valuation_runs'), $1::int)", run.id):
             raise RunRefused(f"批量估值 {run.id} 正由另一进程执行 / run {run.id} is being worked on by another process")
         try:

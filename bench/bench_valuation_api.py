@@ -345,6 +345,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians are reported)")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes, ours and the bare ones")
     parser.add_argument("--enterprises", type=int, default=8, help="assessment requests rotate over this many")
+    parser.add_argument("--only", choices=("a", "b"), help="measure one target only (both by default)")
     args = parser.parse_args()
     server = None
     postmaster: int | None = None
@@ -378,22 +379,25 @@ def main() -> int:
             for key, numbers in keyed
         ]  # fmt: skip
         assess_url = f"http://127.0.0.1:{our_port}/api/v1/assessments"
-        load(income_url, income, 2, c)  # warm up
-        load(assess_url, assess, 2, c)
+        parts = {args.only} if args.only else {"a", "b"}
+        if "a" in parts:
+            load(income_url, income, 2, c)  # warm up
+        if "b" in parts:
+            load(assess_url, assess, 2, c)
         loads = [os.getloadavg()]
         bare_pid, our_pid = procs[0].pid, procs[1].pid
         echo, compute, ours, assessed = [], [], [], []
         for _ in range(args.rounds):
             # Interleaved, with the echo run right before ours: the machine is shared, so load drifts, and each
             # round's ratio compares two runs seconds apart.
-            compute.append(measured(f"http://127.0.0.1:{bare_port}/compute", bare, s, c, bare_pid, None))
-            echo.append(measured(f"http://127.0.0.1:{bare_port}/echo", bare, s, c, bare_pid, None))
-            ours.append(measured(income_url, income, s, c, our_pid, None))
-            assessed.append(measured(assess_url, assess, s, c, our_pid, postmaster))
+            if "a" in parts:
+                compute.append(measured(f"http://127.0.0.1:{bare_port}/compute", bare, s, c, bare_pid, None))
+                echo.append(measured(f"http://127.0.0.1:{bare_port}/echo", bare, s, c, bare_pid, None))
+                ours.append(measured(income_url, income, s, c, our_pid, None))
+            if "b" in parts:
+                assessed.append(measured(assess_url, assess, s, c, our_pid, postmaster))
             loads.append(os.getloadavg())
         med = statistics.median
-        to_echo = [o.rps / e.rps for o, e in zip(ours, echo, strict=True)]
-        to_compute = [o.rps / b.rps for o, b in zip(ours, compute, strict=True)]
 
         def rounds(runs: list[Measured]) -> str:
             return " ".join(f"{r.rps:.0f}" for r in runs)
@@ -403,20 +407,24 @@ def main() -> int:
 
         print(f"load generator: {tool}, {c} connections, {s} s per run, {args.rounds} interleaved rounds (medians);"
               f" servers: uvicorn, {args.workers} worker process(es) each; {database}")  # fmt: skip
-        print(f"(a) bare echo      {med(r.rps for r in echo):8.0f} req/s   (rounds: {rounds(echo)};"
-              f" server CPU {cpu_us(echo)}/request)")  # fmt: skip
-        print(f"    bare compute   {med(r.rps for r in compute):8.0f} req/s   (rounds: {rounds(compute)};"
-              f" server CPU {cpu_us(compute)}/request)")  # fmt: skip
-        print(f"    ipledge income {med(r.rps for r in ours):8.0f} req/s   (rounds: {rounds(ours)};"
-              f" p99 {med(r.p99 for r in ours):.1f} ms; server CPU {cpu_us(ours)}/request)")  # fmt: skip
-        print(f"    ratio: {med(to_echo):.0%} of bare echo (rounds: {' '.join(f'{x:.0%}' for x in to_echo)}),"
-              f" {med(to_compute):.0%} of bare compute (target ≥ 60% of bare echo)")  # fmt: skip
-        a_p99 = [r.p99 for r in assessed]
-        print(f"(b) assessment of 3 patents over {len(assess)} enterprises: {med(r.rps for r in assessed):.0f} req/s,"
-              f" p99 {med(a_p99):.1f} ms at {c} connections (rounds: {' '.join(f'{x:.0f}' for x in a_p99)} ms;"
-              " target p99 < 50 ms)")  # fmt: skip
-        print(f"    CPU per assessment: server {med(r.server_ms for r in assessed):.1f} ms, PostgreSQL"
-              f" {med(r.pg_ms for r in assessed):.1f} ms (embedded server only; nan with DATABASE_URL)")  # fmt: skip
+        if "a" in parts:
+            to_echo = [o.rps / e.rps for o, e in zip(ours, echo, strict=True)]
+            to_compute = [o.rps / b.rps for o, b in zip(ours, compute, strict=True)]
+            print(f"(a) bare echo      {med(r.rps for r in echo):8.0f} req/s   (rounds: {rounds(echo)};"
+                  f" server CPU {cpu_us(echo)}/request)")  # fmt: skip
+            print(f"    bare compute   {med(r.rps for r in compute):8.0f} req/s   (rounds: {rounds(compute)};"
+                  f" server CPU {cpu_us(compute)}/request)")  # fmt: skip
+            print(f"    ipledge income {med(r.rps for r in ours):8.0f} req/s   (rounds: {rounds(ours)};"
+                  f" p99 {med(r.p99 for r in ours):.1f} ms; server CPU {cpu_us(ours)}/request)")  # fmt: skip
+            print(f"    ratio: {med(to_echo):.0%} of bare echo (rounds: {' '.join(f'{x:.0%}' for x in to_echo)}),"
+                  f" {med(to_compute):.0%} of bare compute (target ≥ 60% of bare echo)")  # fmt: skip
+        if "b" in parts:
+            a_p99, a_rps = [r.p99 for r in assessed], med(r.rps for r in assessed)
+            print(f"(b) assessment of 3 patents over {len(assess)} enterprises: {a_rps:.0f} req/s,"
+                  f" p99 {med(a_p99):.1f} ms at {c} connections (rounds: {' '.join(f'{x:.0f}' for x in a_p99)} ms;"
+                  " target p99 < 50 ms)")  # fmt: skip
+            print(f"    CPU per assessment: server {med(r.server_ms for r in assessed):.1f} ms, PostgreSQL"
+                  f" {med(r.pg_ms for r in assessed):.1f} ms (embedded only; nan with DATABASE_URL)")  # fmt: skip
         print(f"machine: {os.cpu_count()} CPUs; 1-min load average before and after each round: "
               + " ".join(f"{x[0]:.2f}" for x in loads))  # fmt: skip
     finally:

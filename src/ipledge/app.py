@@ -33,6 +33,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from ipledge import __version__
+from ipledge.admission import FairLimiter
 from ipledge.auth import KeyCache, api_key_guard
 from ipledge.db.runtime import open_database
 from ipledge.deps import provide_pool, provide_principal
@@ -149,6 +150,11 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+def _limiters(settings: Settings) -> dict[str, FairLimiter]:
+    """This process's admission limiters (see ipledge.admission), by the name routes give them."""
+    return {"assessments": FairLimiter(settings.assessment_concurrency, settings.assessment_queue)}
+
+
 def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
     """Build the app; its lifespan owns the database pool and the one outbound HTTP client."""
     settings = settings or load_settings()
@@ -194,7 +200,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         plugins=[TimeOfDaySchemaPlugin()],
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_body_bytes,
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "limiters": _limiters(settings)}),
         debug=False,
     )
     # Wrap the whole app, not just matched routes, so 404s and 405s carry a request id and are counted too.

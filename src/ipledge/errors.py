@@ -63,6 +63,7 @@ class AppError(Exception):
 
     status = 400
     slug = "bad-request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)
@@ -160,7 +161,7 @@ def _problem_response(
 
 
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Problem]:
-    return _problem_response(request, exc.status, exc.detail, exc.errors, exc.slug)
+    return _problem_response(request, exc.status, exc.detail, exc.errors, exc.slug, exc.headers)
 
 
 def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

@@ -48,6 +48,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """A delivery not answered with a 2xx within this many seconds has failed."""
     webhook_lease: Annotated[float, msgspec.Meta(gt=0.0)] = 60.0
     """How long a worker's claim on a delivery lasts; must exceed webhook_timeout."""
+    assessment_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 2
+    """Pledge assessments one server process works on at once; later ones wait their turn, in arrival order.
+
+    Two keep this process and a local database busy; raise it when the database is across a network (more
+    round-trip time to overlap)."""
+    assessment_queue: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 256
+    """Pledge assessments that may wait per process; the next one is refused with 503 and Retry-After."""
     worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 16
     worker_poll: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
     """Seconds an idle worker waits for work before it looks again (it is also woken by NOTIFY)."""

@@ -11,6 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from ipledge.admission import limiter
 from ipledge.auth import Principal, requires
 from ipledge.db.types import Pool
 from ipledge.deps import Cursor, Limit
@@ -136,7 +137,8 @@ class AssessmentController(Controller):
         principal: NamedDependency[Principal],
         data: Annotated[AssessmentCreate, Body(examples=[_ASSESSMENT_EXAMPLE])],
     ) -> Assessment:
-        return await service.create_assessment(pool, principal, data, _lang(request))
+        async with limiter(request, "assessments"):  # a few at a time per process, first come first served
+            return await service.create_assessment(pool, principal, data, _lang(request))
 
     @get(operation_id="listAssessments", guards=[READER], summary="An enterprise's assessments, newest first")
     async def index(

@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from asyncpg.pool import PoolConnectionProxy
 
 _encoder = msgspec.json.Encoder()
 
@@ -33,7 +32,7 @@ def keeps_session_state(conn: Any) -> None:
     ``RESET ALL``) before another request gets it. Transaction-level state (``SET LOCAL``,
     ``pg_advisory_xact_lock``) needs no mark: it ends with its transaction.
     """
-    _session_state.add(conn._con if isinstance(conn, PoolConnectionProxy) else conn)
+    _session_state.add(getattr(conn, "_con", conn))  # the connection behind a pool's proxy
 
 
 async def _reset(conn: asyncpg.Connection[Any]) -> None:

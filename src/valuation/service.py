@@ -61,8 +61,10 @@ async def _audit(conn: Conn, actor: Principal, action: str, subject: str, sid: s
 # --- assessments ----------------------------------------------------------------------------------------
 
 
-async def _applicant(conn: Conn, actor: Principal, credit_code: str | None) -> Any:
-    """The enterprise an assessment is for, with the active coefficient-set version.
+async def _applicant(
+    conn: Conn, actor: Principal, credit_code: str | None, numbers: list[str]
+) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """The enterprise an assessment is for (with the active coefficient-set version) and the offered patents' rows.
 
     The caller itself, or the one an operator names.
     """
@@ -72,10 +74,10 @@ async def _applicant(conn: Conn, actor: Principal, credit_code: str | None) -> A
         credit_code = actor.credit_code
     if credit_code is None:
         raise InvalidInput("enterprise", "运营方代为评估时须指定企业 / an operator must name the enterprise")
-    row = await store.applicant_row(conn, credit_code)
+    row, registry = await store.applicant_and_registry(conn, credit_code, numbers)
     if row is None or row["kind"] != "enterprise":
         raise InvalidInput("enterprise", "未登记的企业 / not a registered enterprise")
-    return row
+    return row, registry
 
 
 _UNREGISTERED = "专利未登记 / patent is not registered"
@@ -119,10 +121,7 @@ def _snapshot(enterprise: Any, registry: dict[str, Any], data: AssessmentCreate)
         "request": msgspec.to_builtins(data),
         "enterprise": {k: enterprise[k] for k in keep} | {"credit_code": enterprise["credit_code"].strip()},
         "patents": [
-            {
-                k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
-                for k, v in dict(registry[o.number]).items()
-            }
+            {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in registry[o.number].items()}
             | {"owner_id": str(registry[o.number]["owner_id"]) if registry[o.number]["owner_id"] else None}
             for o in data.patents
         ],
@@ -134,8 +133,7 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
     as_of = as_of_date(data.as_of)
     numbers = [p.number for p in data.patents]
     async with pool.acquire() as conn:
-        enterprise = await _applicant(conn, actor, data.enterprise)
-        registry = await store.registry_patents(conn, numbers)
+        enterprise, registry = await _applicant(conn, actor, data.enterprise, numbers)
         _check_offers(data, registry, as_of, enterprise["id"], actor)
         coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
         batch, rows, gates, tx = await store.assessment_facts(

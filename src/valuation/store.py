@@ -113,7 +113,7 @@ async def activate(conn: Conn, version: str, org: uuid.UUID) -> None:
 async def enterprise_standing(conn: Conn, enterprise: Any) -> tuple[bool, bool]:
     """(withdrawn from the cultivation pool, under a violation report) for the risk flags.
 
-    ``enterprise`` is the row of :func:`applicant_row`: its ``pool_withdrawal`` is matching's answer (the SQL
+    ``enterprise`` is the row of :func:`applicant_and_registry`: its ``pool_withdrawal`` is matching's answer (the SQL
     function ``matching_pool_withdrawal``, judged by ``matching.public.withdrawal_flags``); a violation report is
     also one the registry records in ``violation_flags``.
     """
@@ -140,17 +140,8 @@ async def enterprise_row(conn: Conn, credit_code: str) -> Any:
     return await conn.fetchrow(_ENTERPRISE_ROW.format(extra=""), credit_code)
 
 
-async def applicant_row(conn: Conn, credit_code: str) -> Any:
-    """:func:`enterprise_row`, the active coefficient-set version and the reference token, in one round trip.
-
-    ``coefficient_version`` is None while the shipped default is active; ``reference_token`` names the
-    state of the reference data (:func:`assessment_facts`).
-    """
-    return await conn.fetchrow(_APPLICANT_ROW, credit_code)
-
-
 async def coefficients_of(conn: Conn, version: str | None) -> CoefficientSet:
-    """The set of an active version as :func:`applicant_row` read it (what :func:`active_coefficients` gives)."""
+    """The set of the active version :func:`applicant_and_registry` read (what :func:`active_coefficients` gives)."""
     coeffs = await coefficient_set(conn, version or _DEFAULT.version)
     return coeffs or _DEFAULT
 
@@ -160,14 +151,35 @@ async def enterprise_by_id(conn: Conn, org_id: uuid.UUID) -> Any:
     return None if row is None else await enterprise_row(conn, row["credit_code"].strip())
 
 
-async def registry_patents(conn: Conn, numbers: list[str]) -> dict[str, Any]:
-    rows = await conn.fetch(
-        "SELECT number, title, patent_type, legal_status, owner_id, owner_name, filing_date, grant_date, expiry_date,"
-        " fees_paid, claims_total, claims_independent, claim_types, ipc_codes, family_offices, forward_citations,"
-        " backward_citations, chain_codes, updated_at FROM patents WHERE number = ANY ($1)",
-        numbers,
-    )
-    return {r["number"]: r for r in rows}
+_REGISTRY_COLUMNS = (
+    "number", "title", "patent_type", "legal_status", "owner_id", "owner_name", "filing_date", "grant_date",
+    "expiry_date", "fees_paid", "claims_total", "claims_independent", "claim_types", "ipc_codes", "family_offices",
+    "forward_citations", "backward_citations", "chain_codes", "updated_at",
+)  # fmt: skip
+# The applicant's row beside each registered offered number: one row per number found, one row (no patent)
+# when none is, its applicant columns null when there is no such organisation.
+_APPLICANT_AND_REGISTRY = (
+    "SELECT a.*, " + ", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS) + " FROM (VALUES (1)) AS one(x)"
+    " LEFT JOIN (" + _APPLICANT_ROW + ") AS a ON true LEFT JOIN patents p ON p.number = ANY ($2::text[])"
+)
+
+
+async def applicant_and_registry(
+    conn: Conn, credit_code: str, numbers: list[str]
+) -> tuple[Any | None, dict[str, dict[str, Any]]]:
+    """The applicant and the registry rows of the offered ``numbers``, in one round trip.
+
+    The applicant is :func:`enterprise_row` with the active coefficient-set version (``coefficient_version``,
+    None while the shipped default is active), the reference token (``reference_token``, the state of the
+    reference data: :func:`assessment_facts`) and matching's ``pool_withdrawal``; None when no organisation has
+    the code. The registry maps each number found to its columns (unknown numbers are absent).
+    """
+    rows = await conn.fetch(_APPLICANT_AND_REGISTRY, credit_code, numbers)
+    first = rows[0]
+    applicant = first if first["id"] is not None else None
+    split = len(first) - len(_REGISTRY_COLUMNS)
+    registry = {r["number"]: dict(zip(_REGISTRY_COLUMNS, r[split:], strict=True)) for r in rows if r["number"]}
+    return applicant, registry
 
 
 async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: Any) -> NDArray[np.void]:
@@ -246,7 +258,7 @@ async def assessment_facts(
     """:func:`enterprise_facts` and the :func:`market_transactions` of the batch's chains.
 
     The cohorts, medians and transactions are those of ``reference_token`` (read before, with
-    :func:`applicant_row`): from this process's :data:`reference_cache` while the token is current, with no
+    :func:`applicant_and_registry`): from this process's :data:`reference_cache` while the token is current, with no
     statement at all. The transactions are those of every chain the rows name (patents' and owners'), kept of
     the chains the batch assigns (a subset), in the order read.
     """

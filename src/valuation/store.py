@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 import uuid
 from typing import Any
 
@@ -126,18 +127,13 @@ async def enterprise_standing(conn: Conn, enterprise: Any) -> tuple[bool, bool]:
 
 _ENTERPRISE_ROW = (
     "SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,"
-    " e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version{extra}"
+    " e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version"
     " FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1"
-)
-_APPLICANT_ROW = _ENTERPRISE_ROW.format(
-    extra=", (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version,"
-    " (SELECT token FROM valuation_reference_state) AS reference_token,"
-    " matching_pool_withdrawal(o.id) AS pool_withdrawal"
 )
 
 
 async def enterprise_row(conn: Conn, credit_code: str) -> Any:
-    return await conn.fetchrow(_ENTERPRISE_ROW.format(extra=""), credit_code)
+    return await conn.fetchrow(_ENTERPRISE_ROW, credit_code)
 
 
 async def coefficients_of(conn: Conn, version: str | None) -> CoefficientSet:
@@ -156,12 +152,24 @@ _REGISTRY_COLUMNS = (
     "expiry_date", "fees_paid", "claims_total", "claims_independent", "claim_types", "ipc_codes", "family_offices",
     "forward_citations", "backward_citations", "chain_codes", "updated_at",
 )  # fmt: skip
-# The applicant's row beside each registered offered number: one row per number found, one row (no patent)
-# when none is, its applicant columns null when there is no such organisation.
-_APPLICANT_AND_REGISTRY = (
-    "SELECT a.*, " + ", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS) + " FROM (VALUES (1)) AS one(x)"
-    " LEFT JOIN (" + _APPLICANT_ROW + ") AS a ON true LEFT JOIN patents p ON p.number = ANY ($2::text[])"
-)
+# The applicant's row beside each registered offered number ($1 the credit code, $2 the numbers): one row per number
+# found, one row (no patent) when none is, its applicant columns null when no organisation has the code. Migration
+# 0014's function valuation_applicant runs it (a test checks its body is this text), planned once per connection.
+_APPLICANT_AND_REGISTRY = f"""
+SELECT a.*,
+{textwrap.fill(", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS), 100, initial_indent="    ", subsequent_indent="    ")}
+FROM (VALUES (1)) AS one(x)
+LEFT JOIN (
+    SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,
+        e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version,
+        (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version,
+        (SELECT token FROM valuation_reference_state) AS reference_token,
+        matching_pool_withdrawal(o.id) AS pool_withdrawal
+    FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1
+) AS a ON true
+LEFT JOIN patents p ON p.number = ANY ($2::text[])
+"""
+_APPLICANT_CALL = "SELECT * FROM valuation_applicant($1, $2)"
 
 
 async def applicant_and_registry(
@@ -174,7 +182,7 @@ async def applicant_and_registry(
     reference data: :func:`assessment_facts`) and matching's ``pool_withdrawal``; None when no organisation has
     the code. The registry maps each number found to its columns (unknown numbers are absent).
     """
-    rows = await conn.fetch(_APPLICANT_AND_REGISTRY, credit_code, numbers)
+    rows = await conn.fetch(_APPLICANT_CALL, credit_code, numbers)
     first = rows[0]
     applicant = first if first["id"] is not None else None
     split = len(first) - len(_REGISTRY_COLUMNS)

@@ -77,3 +77,11 @@ async def test_facts_function_is_the_joined_query(db: Any) -> None:
     async with db.acquire() as conn:
         body = await conn.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'valuation_assessment_facts'")
     assert body == store.facts_function_body()
+
+
+async def test_applicant_function_is_the_applicant_query(db: Any) -> None:
+    """Migration 0014's function runs exactly store._APPLICANT_AND_REGISTRY, with its plan kept (generic)."""
+    async with db.acquire() as conn:
+        row = await conn.fetchrow("SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'valuation_applicant'")
+    assert row["prosrc"] == store._APPLICANT_AND_REGISTRY
+    assert row["proconfig"] == ["plan_cache_mode=force_generic_plan"]

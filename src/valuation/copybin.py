@@ -5,6 +5,10 @@ int32 length and the value in network byte order, then an int16 -1 trailer. When
 fixed width (no NULLs, fixed-length text), a row is a fixed-size record, so a whole chunk of rows
 decodes with one ``np.frombuffer`` and encodes with one ``tobytes``.
 
+A row sent by ``record_send`` (PostgreSQL's binary form of a composite value, which a statement can return and
+concatenate with ``string_agg``) is the same but for an int32 field count and a type oid before each length:
+:func:`decode_records` reads such rows.
+
 ``numeric(18,2)`` is written as 5 base-10000 digits (weight 3, scale 2); PostgreSQL strips the
 leading zero digits when it stores the value.
 """
@@ -37,21 +41,46 @@ _GATHER_ROWS = 4096
 
 
 @functools.lru_cache(maxsize=64)
-def _layout(fields: tuple[Field, ...]) -> tuple[np.dtype[np.void], NDArray[np.intp], NDArray[np.uint8]]:
-    """The row type, and the byte offsets and expected bytes of the field count and every length word."""
-    spec: list[tuple[str, Any]] = [("_n", ">i2")]
+def _layout(
+    fields: tuple[Field, ...], record: bool = False
+) -> tuple[np.dtype[np.void], NDArray[np.intp], NDArray[np.uint8]]:
+    """The row type, and the byte offsets and expected bytes of the field count and every length word.
+
+    ``record``: the layout of ``record_send`` (an int32 count, a type oid before each length; oids unchecked).
+    """
+    count = ">i4" if record else ">i2"
+    spec: list[tuple[str, Any]] = [("_n", count)]
     for name, kind, _ in fields:
+        spec += [(f"_oid_{name}", ">u4")] if record else []
         spec += [(f"_len_{name}", ">i4"), (name, kind)]
     dtype: np.dtype[np.void] = np.dtype(spec)
     offsets: list[int] = []
     expected = bytearray()
-    words = [("_n", np.array(len(fields), ">i2"))]
+    words = [("_n", np.array(len(fields), count))]
     words += [(f"_len_{name}", np.array(width, ">i4")) for name, _, width in fields]
     for name, word in words:
         start = dtype.fields[name][1]  # type: ignore[index]
         offsets += range(start, start + word.itemsize)
         expected += word.tobytes()
     return dtype, np.array(offsets, np.intp), np.frombuffer(bytes(expected), np.uint8)
+
+
+def decode_records(data: bytes | bytearray | memoryview | None, fields: Sequence[Field]) -> NDArray[np.void]:
+    """Decode concatenated ``record_send`` rows (``string_agg(record_send(r), ''::bytea)``; None for no rows).
+
+    Raises:
+        ValueError: When a row does not have the expected shape (a NULL or a wider value).
+    """
+    fields = tuple(fields)
+    try:
+        dtype, offsets, expected = _layout(fields, True)
+    except TypeError:  # an unhashable field type: the same layout, not cached
+        dtype, offsets, expected = _layout.__wrapped__(fields, True)
+    if data is None:
+        return np.zeros(0, dtype)
+    if len(data) % dtype.itemsize:
+        raise ValueError("record_send rows are not a whole number of fixed-width rows")
+    return _checked(np.frombuffer(data, dtype=dtype), memoryview(data), fields, offsets, expected)
 
 
 def decode_rows(data: bytes | bytearray | memoryview, fields: Sequence[Field]) -> NDArray[np.void]:
@@ -79,13 +108,24 @@ def decode_rows(data: bytes | bytearray | memoryview, fields: Sequence[Field]) -
         view = view[: len(view) - 2]
     if len(view) % dtype.itemsize:
         raise ValueError("binary COPY body is not a whole number of fixed-width rows")
-    rows = np.frombuffer(view, dtype=dtype)
+    return _checked(np.frombuffer(view, dtype=dtype), view, fields, offsets, expected)
+
+
+def _checked(
+    rows: NDArray[np.void],
+    view: memoryview,
+    fields: tuple[Field, ...],
+    offsets: NDArray[np.intp],
+    expected: NDArray[np.uint8],
+) -> NDArray[np.void]:
+    """``rows`` once every field count and length word is as ``fields`` say."""
+    dtype = rows.dtype
     if 0 < rows.size <= _GATHER_ROWS:
         header = np.frombuffer(view, np.uint8).reshape(rows.size, dtype.itemsize)[:, offsets]
         if (header == expected).all():
             return rows  # every count and length as expected (else the checks below name the first wrong one)
     if rows.size and (rows["_n"] != len(fields)).any():
-        raise ValueError("unexpected field count in binary COPY row")
+        raise ValueError("unexpected field count in a binary row")
     for name, _, width in fields:
         if rows.size and (rows[f"_len_{name}"] != width).any():
             raise ValueError(f"field {name} is NULL or not {width} bytes wide")

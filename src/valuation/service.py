@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
+import numpy as np
+from numpy.typing import NDArray
 
 from ipledge.auth import Principal
 from ipledge.context import request_id_var
@@ -62,9 +64,10 @@ async def _audit(conn: Conn, actor: Principal, action: str, subject: str, sid: s
 
 
 async def _applicant(
-    conn: Conn, actor: Principal, credit_code: str | None, numbers: list[str]
-) -> tuple[Any, dict[str, dict[str, Any]]]:
-    """The enterprise an assessment is for (with the active coefficient-set version) and the offered patents' rows.
+    conn: Conn, actor: Principal, credit_code: str | None, numbers: list[str], as_of: dt.date
+) -> tuple[Any, dict[str, dict[str, Any]], NDArray[np.void]]:
+    """The enterprise an assessment is for (with the active coefficient-set version), the offered patents' rows
+    and the assessment's facts (:func:`valuation.store.applicant_and_registry`).
 
     The caller itself, or the one an operator names.
     """
@@ -74,10 +77,10 @@ async def _applicant(
         credit_code = actor.credit_code
     if credit_code is None:
         raise InvalidInput("enterprise", "运营方代为评估时须指定企业 / an operator must name the enterprise")
-    row, registry = await store.applicant_and_registry(conn, credit_code, numbers)
+    row, registry, joined = await store.applicant_and_registry(conn, credit_code, numbers, as_of)
     if row is None or row["kind"] != "enterprise":
         raise InvalidInput("enterprise", "未登记的企业 / not a registered enterprise")
-    return row, registry
+    return row, registry, joined
 
 
 _UNREGISTERED = "专利未登记 / patent is not registered"
@@ -133,11 +136,11 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
     as_of = as_of_date(data.as_of)
     numbers = [p.number for p in data.patents]
     async with pool.acquire() as conn:
-        enterprise, registry = await _applicant(conn, actor, data.enterprise, numbers)
+        enterprise, registry, joined = await _applicant(conn, actor, data.enterprise, numbers, as_of)
         _check_offers(data, registry, as_of, enterprise["id"], actor)
         coeffs = await store.coefficients_of(conn, enterprise["coefficient_version"])
         batch, rows, gates, tx = await store.assessment_facts(
-            conn, as_of, enterprise["id"], numbers, coeffs, enterprise["reference_token"]
+            conn, as_of, enterprise["id"], numbers, coeffs, enterprise["reference_token"], joined
         )
         withdrawn, violation = await store.enterprise_standing(conn, enterprise)
         valued = calculate(value_offered, batch, rows, gates, data.patents, as_of, coeffs, tx)

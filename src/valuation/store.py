@@ -16,7 +16,7 @@ from ipledge.db.types import Conn, OneConn
 from valuation.batch import PatentBatch
 from valuation.codes import CHAIN_CODES, IPC_SECTIONS, N_INDICATORS
 from valuation.coefficients import CoefficientSet, default_coefficients
-from valuation.copybin import Field, decode_rows
+from valuation.copybin import Field, decode_records, decode_rows
 from valuation.features import (
     CHAINS_PARAM,
     COPY_EPOCH,
@@ -153,11 +153,19 @@ _REGISTRY_COLUMNS = (
     "forward_citations", "backward_citations", "chain_codes", "updated_at",
 )  # fmt: skip
 # The applicant's row beside each registered offered number ($1 the credit code, $2 the numbers): one row per number
-# found, one row (no patent) when none is, its applicant columns null when no organisation has the code. Migration
-# 0014's function valuation_applicant runs it (a test checks its body is this text), planned once per connection.
+# found, one row (no patent) when none is, its applicant columns null when no organisation has the code. Each row
+# also carries the assessment's facts: the rows of valuation_assessment_facts for the organisation of the code
+# ($3 the valuation date, $4 CHAINS_PARAM), in the function's order, as concatenated record_send rows (read with
+# copybin.decode_records; NULL for none), so that one round trip reads everything an assessment needs.
+# Migration 0014's function valuation_applicant runs it (a test checks its body is this text), planned once per
+# connection: sent as a parameterised statement, PostgreSQL planned it again on every execution.
 _APPLICANT_AND_REGISTRY = f"""
 SELECT a.*,
-{textwrap.fill(", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS), 100, initial_indent="    ", subsequent_indent="    ")}
+{textwrap.fill(", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS), 100, initial_indent="    ", subsequent_indent="    ")},
+    (SELECT string_agg(record_send(f), ''::bytea ORDER BY f.ordinality)
+     FROM valuation_assessment_facts($3, $4, coalesce(
+         (SELECT o.id FROM organisations o WHERE o.credit_code = $1), '{NIL_OWNER}'::uuid), $2)
+     WITH ORDINALITY AS f) AS facts
 FROM (VALUES (1)) AS one(x)
 LEFT JOIN (
     SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,
@@ -169,25 +177,28 @@ LEFT JOIN (
 ) AS a ON true
 LEFT JOIN patents p ON p.number = ANY ($2::text[])
 """
-_APPLICANT_CALL = "SELECT * FROM valuation_applicant($1, $2)"
+_APPLICANT_CALL = "SELECT * FROM valuation_applicant($1, $2, $3, $4)"
+# The facts' record_send rows: the joined query's fields and the ordinality WITH ORDINALITY adds.
+_FACT_RECORD: tuple[Field, ...] = (*JOINED_FIELDS, ("_ordinality", ">i8", 8))
 
 
 async def applicant_and_registry(
-    conn: Conn, credit_code: str, numbers: list[str]
-) -> tuple[Any | None, dict[str, dict[str, Any]]]:
-    """The applicant and the registry rows of the offered ``numbers``, in one round trip.
+    conn: Conn, credit_code: str, numbers: list[str], as_of: dt.date
+) -> tuple[Any | None, dict[str, dict[str, Any]], NDArray[np.void]]:
+    """The applicant, the registry rows of the offered ``numbers`` and the assessment's facts, in one round trip.
 
     The applicant is :func:`enterprise_row` with the active coefficient-set version (``coefficient_version``,
     None while the shipped default is active), the reference token (``reference_token``, the state of the
     reference data: :func:`assessment_facts`) and matching's ``pool_withdrawal``; None when no organisation has
-    the code. The registry maps each number found to its columns (unknown numbers are absent).
+    the code. The registry maps each number found to its columns (unknown numbers are absent). The facts are the
+    rows of :func:`joined_sql` for the organisation of the code (the input of :func:`assessment_facts`).
     """
-    rows = await conn.fetch(_APPLICANT_CALL, credit_code, numbers)
+    rows = await conn.fetch(_APPLICANT_CALL, credit_code, numbers, as_of, CHAINS_PARAM)
     first = rows[0]
     applicant = first if first["id"] is not None else None
-    split = len(first) - len(_REGISTRY_COLUMNS)
-    registry = {r["number"]: dict(zip(_REGISTRY_COLUMNS, r[split:], strict=True)) for r in rows if r["number"]}
-    return applicant, registry
+    split = len(first) - len(_REGISTRY_COLUMNS) - 1
+    registry = {r["number"]: dict(zip(_REGISTRY_COLUMNS, r[split:-1], strict=True)) for r in rows if r["number"]}
+    return applicant, registry, decode_records(first["facts"], _FACT_RECORD)
 
 
 async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: Any) -> NDArray[np.void]:
@@ -262,6 +273,7 @@ async def assessment_facts(
     numbers: list[str],
     coeffs: CoefficientSet,
     reference_token: uuid.UUID,
+    joined: NDArray[np.void] | None = None,
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
     """:func:`enterprise_facts` and the :func:`market_transactions` of the batch's chains.
 
@@ -270,7 +282,8 @@ async def assessment_facts(
     statement at all. The transactions are those of every chain the rows name (patents' and owners'), kept of
     the chains the batch assigns (a subset), in the order read.
     """
-    return await _facts(conn, as_of, owner, numbers, coeffs, (reference_token, coeffs.market.window_years))
+    market = (reference_token, coeffs.market.window_years)
+    return await _facts(conn, as_of, owner, numbers, coeffs, market, joined)
 
 
 async def _facts(
@@ -280,16 +293,19 @@ async def _facts(
     numbers: list[str],
     coeffs: CoefficientSet,
     market: tuple[uuid.UUID, float] | None,
+    joined: NDArray[np.void] | None = None,
 ) -> tuple[PatentBatch, NDArray[np.void], dict[str, NDArray[np.uint8]], Transactions | None]:
     """The facts of :func:`enterprise_facts`, and the market transactions when ``market`` is given.
 
     ``market`` is (reference token, window in years): the cohorts, medians and transactions then come from
-    the token's :class:`Reference`.
+    the token's :class:`Reference`. ``joined``: the rows of :func:`joined_sql` already read (by
+    :func:`applicant_and_registry`), else read here.
     """
     applicant = owner
     owner = owner or uuid.UUID(NIL_OWNER)
-    # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
-    joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
+    if joined is None:
+        # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
+        joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
     rows, events, enterprises = split_joined(joined)
     if applicant is not None:
         # The applicant's portfolio as it was on the valuation date: a patent filed after it did not exist yet (the

@@ -70,6 +70,22 @@ async def test_joined_facts_equal_the_separate_queries(
                     assert same(events[name], events0[name]), name
                 for name, _, _ in ENTERPRISE_FIELDS:
                     assert same(enterprises[name], enterprises0[name]), name
+            # What an assessment reads in its one statement: the same rows, in the same order.
+            code = world.enterprise.org.credit_code
+            applicant, registry, facts = await store.applicant_and_registry(conn, code, numbers, as_of)
+            copied = await store.copy_rows(conn, joined_sql(), JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
+            assert applicant is not None and applicant["id"] == owner and set(registry) == set(numbers)
+            assert facts.size == copied.size >= 3
+            for name, _, _ in JOINED_FIELDS:
+                assert same(facts[name], copied[name]), name
+        # No such organisation: no applicant, the offered numbers' facts alone (unowned ones, others' ones).
+        applicant, registry, facts = await store.applicant_and_registry(conn, "0" * 18, numbers, as_of)
+        alone = await store.copy_rows(
+            conn, joined_sql(), JOINED_FIELDS, as_of, CHAINS_PARAM, uuid.UUID(NIL_OWNER), numbers
+        )
+        assert applicant is None and set(registry) == set(numbers) and facts.size == alone.size == 3
+        _, _, none = await store.applicant_and_registry(conn, "0" * 18, [patent_number(2015)], as_of)
+        assert none.size == 0
 
 
 async def test_facts_function_is_the_joined_query(db: Any) -> None:

@@ -66,10 +66,9 @@ async def _audit(conn: Conn, actor: Principal, action: str, subject: str, sid: s
 async def _applicant(
     conn: Conn, actor: Principal, credit_code: str | None, numbers: list[str], as_of: dt.date
 ) -> tuple[Any, dict[str, dict[str, Any]], NDArray[np.void]]:
-    """The enterprise an assessment is for (with the active coefficient-set version), the offered patents' rows
-    and the assessment's facts (:func:`valuation.store.applicant_and_registry`).
+    """The enterprise an assessment is for, the offered patents' rows and the facts (one statement).
 
-    The caller itself, or the one an operator names.
+    The caller itself, or the one an operator names; see :func:`valuation.store.applicant_and_registry`.
     """
     if actor.role == "enterprise":
         if credit_code is not None and credit_code != actor.credit_code:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Template
@@ -128,7 +129,14 @@ class AssessmentController(Controller):
     tags = ["valuation"]
 
     @post(
-        operation_id="createAssessment", guards=[APPLICANT], summary="Pledge assessment (快评): a new immutable report"
+        operation_id="createAssessment",
+        guards=[APPLICANT],
+        summary="Pledge assessment (快评): a new immutable report",
+        responses={
+            503: ResponseSpec(
+                None, description="Too many assessments waiting in this server process: retry after Retry-After"
+            )
+        },
     )
     async def create(
         self,

@@ -150,6 +150,8 @@ async def test_assessments_beyond_the_queue_get_503_with_retry_after(db_url: str
         r = await client.post("/api/v1/assessments", headers=world.enterprise.headers, json=body)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "patents[0].number", r.text
     assert limiter.refused == 1 and limiter.admitted == 2
+    documented = app.openapi_schema.to_schema()["paths"]["/api/v1/assessments"]["post"]["responses"]["503"]
+    assert list(documented["content"]) == ["application/problem+json"]
 
 
 # --- the pool's release: no reset round trip, except for connections that keep session state ------------------

@@ -153,19 +153,22 @@ _REGISTRY_COLUMNS = (
     "forward_citations", "backward_citations", "chain_codes", "updated_at",
 )  # fmt: skip
 # The applicant's row beside each registered offered number ($1 the credit code, $2 the numbers): one row per number
-# found, one row (no patent) when none is, its applicant columns null when no organisation has the code. Each row
-# also carries the assessment's facts: the rows of valuation_assessment_facts for the organisation of the code
-# ($3 the valuation date, $4 CHAINS_PARAM), in the function's order, as concatenated record_send rows (read with
-# copybin.decode_records; NULL for none), so that one round trip reads everything an assessment needs.
+# found, one row (no patent) when none is, its applicant columns null when no organisation has the code. One row
+# (the first) also carries the assessment's facts: the rows of valuation_assessment_facts for the organisation of
+# the code ($3 the valuation date, $4 CHAINS_PARAM), in the function's order, as concatenated record_send rows (read
+# with copybin.decode_records; NULL for none), so that one round trip reads everything an assessment needs (once:
+# a large portfolio's facts are not sent again with each of up to 200 offered numbers).
 # Migration 0014's function valuation_applicant runs it (a test checks its body is this text), planned once per
 # connection: sent as a parameterised statement, PostgreSQL planned it again on every execution.
 _APPLICANT_AND_REGISTRY = f"""
 SELECT a.*,
 {textwrap.fill(", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS), 100, initial_indent="    ", subsequent_indent="    ")},
-    (SELECT string_agg(record_send(f), ''::bytea ORDER BY f.ordinality)
-     FROM valuation_assessment_facts($3, $4, coalesce(
-         (SELECT o.id FROM organisations o WHERE o.credit_code = $1), '{NIL_OWNER}'::uuid), $2)
-     WITH ORDINALITY AS f) AS facts
+    CASE WHEN row_number() OVER () = 1 THEN
+        (SELECT string_agg(record_send(f), ''::bytea ORDER BY f.ordinality)
+         FROM valuation_assessment_facts($3, $4, coalesce(
+             (SELECT o.id FROM organisations o WHERE o.credit_code = $1), '{NIL_OWNER}'::uuid), $2)
+         WITH ORDINALITY AS f)
+    END AS facts
 FROM (VALUES (1)) AS one(x)
 LEFT JOIN (
     SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,
@@ -198,7 +201,8 @@ async def applicant_and_registry(
     applicant = first if first["id"] is not None else None
     split = len(first) - len(_REGISTRY_COLUMNS) - 1
     registry = {r["number"]: dict(zip(_REGISTRY_COLUMNS, r[split:-1], strict=True)) for r in rows if r["number"]}
-    return applicant, registry, decode_records(first["facts"], _FACT_RECORD)
+    facts = next((r["facts"] for r in rows if r["facts"] is not None), None)
+    return applicant, registry, decode_records(facts, _FACT_RECORD)
 
 
 async def copy_rows(conn: Conn, query: str, fields: tuple[Field, ...], *args: Any) -> NDArray[np.void]:

@@ -76,6 +76,8 @@ async def test_joined_facts_equal_the_separate_queries(
             copied = await store.copy_rows(conn, joined_sql(), JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
             assert applicant is not None and applicant["id"] == owner and set(registry) == set(numbers)
             assert facts.size == copied.size >= 3
+            raw = await conn.fetch(store._APPLICANT_CALL, code, numbers, as_of, CHAINS_PARAM)
+            assert len(raw) == 3 and [r["facts"] is not None for r in raw] == [True, False, False]  # sent once
             for name, _, _ in JOINED_FIELDS:
                 assert same(facts[name], copied[name]), name
         # No such organisation: no applicant, the offered numbers' facts alone (unowned ones, others' ones).

@@ -72,7 +72,7 @@ class FairLimiter:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self._release()  # handed a slot, then cancelled: the next one gets it
-            else:
+            elif waiter in self._waiters:  # a release may have dropped it already (it skips cancelled ones)
                 self._waiters.remove(waiter)
             raise
         self.admitted += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import pytest
 
 from ipledge.admission import Busy, FairLimiter
@@ -116,6 +117,20 @@ async def test_a_waiter_cancelled_after_being_handed_the_slot_passes_it_on() -> 
     assert limiter.running == 0
 
 
+async def test_a_waiter_cancelled_then_skipped_by_a_release_still_raises_cancelled() -> None:
+    """Cancelled, and before its task runs a holder releases (skipping the cancelled waiter): a plain cancel."""
+    limiter = FairLimiter(1, 10)
+    await limiter.__aenter__()
+    gone = asyncio.create_task(limiter.__aenter__())
+    await asyncio.sleep(0)
+    gone.cancel()  # its future is cancelled now; the task sees it on its next step
+    await limiter.__aexit__(None, None, None)  # drops the cancelled waiter and frees the slot
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert limiter.running == 0 and limiter.waiting == 0
+    assert await _turns(limiter, 2) == [0, 1]
+
+
 def test_bad_sizes_are_refused() -> None:
     with pytest.raises(ValueError):
         FairLimiter(0, 1)
@@ -181,3 +196,29 @@ async def test_release_resets_only_connections_marked_as_keeping_session_state(d
             assert await conn.fetchval("SHOW application_name") == "left-behind"
     finally:
         await pool.close()
+
+
+async def test_the_webhook_claimers_session_setting_does_not_outlive_it(db_url: str) -> None:
+    """The worker's claiming connection runs with synchronous_commit off for the session; given back to the pool
+    (after a failed claim, or at shutdown), the next holder gets the database's setting again."""
+    from ipledge.db.pool import create_pool
+    from ipledge.webhooks.delivery import CLAIM_SESSION
+    from ipledge.webhooks.worker import _Held
+
+    admin = await asyncpg.connect(db_url)  # the test cluster commits asynchronously: this database does not
+    try:
+        await admin.execute(
+            f"ALTER DATABASE {await admin.fetchval('SELECT current_database()')} SET synchronous_commit = on"
+        )
+    finally:
+        await admin.close()
+    pool = await create_pool(db_url, min_size=1, max_size=1)
+    held = _Held(pool, CLAIM_SESSION)
+    try:
+        claimer = await held.get()
+        assert await claimer.fetchval("SHOW synchronous_commit") == "off"
+        await held.drop()
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"
+    finally:
+        pool.terminate()

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ipledge.db.pool import keeps_session_state
 from ipledge.db.types import OneConn
 
 log = logging.getLogger("ipledge.db")
@@ -96,6 +97,7 @@ def _verify(done: dict[int, tuple[str, str]], migrations: list[Migration]) -> li
 async def migrate(conn: OneConn, migrations: list[Migration] | None = None) -> list[str]:
     """Apply pending migrations; return the names applied. Safe to call from many processes at once."""
     migrations = load_migrations() if migrations is None else migrations
+    keeps_session_state(conn)  # the lock is the session's: a pooled connection is reset when it goes back
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
         await conn.execute(_BOOKKEEPING)

@@ -10,8 +10,8 @@ import msgspec
 
 _encoder = msgspec.json.Encoder()
 
-# Connections whose session state the code changed (a session advisory lock; no code sets a session variable,
-# LISTENs or holds a cursor past its transaction): their release runs asyncpg's full reset.
+# Connections whose session state the code changed (the batch run's and the migrations' session advisory locks,
+# the webhook worker's claiming session setting and its LISTEN): their release runs asyncpg's full reset.
 _session_state: weakref.WeakSet[asyncpg.Connection[Any]] = weakref.WeakSet()
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from ipledge.db.pool import keeps_session_state
 from ipledge.db.types import Pool
 from ipledge.outbox import NOTIFY_CHANNEL
 from ipledge.settings import Settings, SettingsError
@@ -92,6 +93,7 @@ class _Held:
             conn = await self.pool.acquire()
             try:
                 if self.setup:
+                    keeps_session_state(conn)  # a session setting: reset when the pool gets it back
                     await conn.execute(self.setup)
             except BaseException:
                 await self.pool.release(conn)
@@ -100,7 +102,7 @@ class _Held:
         return self.conn
 
     async def drop(self) -> None:
-        """Give the connection back (the pool resets or replaces it); the next :meth:`get` takes another."""
+        """Give the connection back (reset if :meth:`get` set it up); the next :meth:`get` takes another."""
         conn, self.conn = self.conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
@@ -134,6 +136,7 @@ class Worker:
         """Deliver until :attr:`stop` is set, then drain what is in flight."""
         run_due = _load_schedule()  # a heavy import: done before delivering, never in the middle of it
         listener = await self.pool.acquire()
+        keeps_session_state(listener)  # LISTEN is the session's: UNLISTEN when it goes back, whatever happens
         await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
         await self._claimer.get()
         await self._recorder.get()

@@ -35,8 +35,8 @@ class FairLimiter:
     """At most ``slots`` holders at once; the others are let in strictly in arrival order.
 
     A released slot is handed to the oldest waiter directly (never put back for a newcomer to take). At most
-    ``queue`` may wait: the next one is refused with :class:`Busy`. A waiter that is cancelled (its client
-    went away) leaves the queue; one cancelled just after being handed a slot passes it on.
+    ``queue`` may wait: the next one is refused with :class:`Busy`. A waiter that is cancelled (a timeout around
+    it, the server shutting down) leaves the queue; one cancelled just after being handed a slot passes it on.
     """
 
     def __init__(self, slots: int, queue: int) -> None:

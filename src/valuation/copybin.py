@@ -29,10 +29,7 @@ Field = tuple[str, Any, int]  # name, NumPy big-endian type (str or dtype), byte
 
 def row_dtype(fields: Sequence[Field]) -> np.dtype[np.void]:
     """The packed record type of one row: the field count, then each field's length and value."""
-    try:
-        return _layout(tuple(fields))[0]
-    except TypeError:  # an unhashable field type: the same layout, not cached
-        return _layout.__wrapped__(tuple(fields))[0]
+    return _layout_of(tuple(fields))[0]
 
 
 # Rows up to this many are checked with one gather of their count and length bytes; more field by field
@@ -65,6 +62,16 @@ def _layout(
     return dtype, np.array(offsets, np.intp), np.frombuffer(bytes(expected), np.uint8)
 
 
+def _layout_of(
+    fields: tuple[Field, ...], record: bool = False
+) -> tuple[np.dtype[np.void], NDArray[np.intp], NDArray[np.uint8]]:
+    """:func:`_layout`, cached unless a field type is unhashable (then the same layout, computed each time)."""
+    try:
+        return _layout(fields, record)
+    except TypeError:
+        return _layout.__wrapped__(fields, record)
+
+
 def decode_records(data: bytes | bytearray | memoryview | None, fields: Sequence[Field]) -> NDArray[np.void]:
     """Decode concatenated ``record_send`` rows (``string_agg(record_send(r), ''::bytea)``; None for no rows).
 
@@ -72,10 +79,7 @@ def decode_records(data: bytes | bytearray | memoryview | None, fields: Sequence
         ValueError: When a row does not have the expected shape (a NULL or a wider value).
     """
     fields = tuple(fields)
-    try:
-        dtype, offsets, expected = _layout(fields, True)
-    except TypeError:  # an unhashable field type: the same layout, not cached
-        dtype, offsets, expected = _layout.__wrapped__(fields, True)
+    dtype, offsets, expected = _layout_of(fields, True)
     if data is None:
         return np.zeros(0, dtype)
     if len(data) % dtype.itemsize:
@@ -100,10 +104,7 @@ def decode_rows(data: bytes | bytearray | memoryview, fields: Sequence[Field]) -
     if view[: len(HEADER)] == HEADER:
         view = view[len(HEADER) :]
     fields = tuple(fields)
-    try:
-        dtype, offsets, expected = _layout(fields)
-    except TypeError:  # an unhashable field type: the same layout, not cached
-        dtype, offsets, expected = _layout.__wrapped__(fields)
+    dtype, offsets, expected = _layout_of(fields)
     if len(view) % dtype.itemsize == len(TRAILER) and view[len(view) - 2 :] == TRAILER:
         view = view[: len(view) - 2]
     if len(view) % dtype.itemsize:

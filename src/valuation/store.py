@@ -199,8 +199,7 @@ async def applicant_and_registry(
     rows = await conn.fetch(_APPLICANT_CALL, credit_code, numbers, as_of, CHAINS_PARAM)
     first = rows[0]
     applicant = first if first["id"] is not None else None
-    split = len(first) - len(_REGISTRY_COLUMNS) - 1
-    registry = {r["number"]: dict(zip(_REGISTRY_COLUMNS, r[split:-1], strict=True)) for r in rows if r["number"]}
+    registry = {r["number"]: {c: r[c] for c in _REGISTRY_COLUMNS} for r in rows if r["number"]}
     facts = next((r["facts"] for r in rows if r["facts"] is not None), None)
     return applicant, registry, decode_records(facts, _FACT_RECORD)
 

@@ -25,30 +25,27 @@ def cohort_key(filing_year: I64, ipc_section: I64) -> I64:
     return key
 
 
-def histogram_percentiles(
-    hist_cohort: I64, hist_value: I64, hist_count: I64, cohort: I64, value: I64, min_cohort: int
-) -> F64:
-    """Mid-rank percentile of each target's citation count within its stored cohort.
+def sort_histogram(hist_cohort: I64, hist_value: I64, hist_count: I64) -> tuple[I64, I64]:
+    """The bins as sorted keys (cohort, then citation count) and the running count of patents before each.
 
-    Args:
-        hist_cohort: Cohort key of each histogram bin.
-        hist_value: Citation count of each bin.
-        hist_count: Patents in each bin (the targets themselves are counted).
-        cohort: Cohort key of each target (-1 unknown).
-        value: Citation count of each target.
-        min_cohort: Cohorts smaller than this give NaN (the core falls back to its log scale).
-
-    Returns:
-        Percentile 0-100 per target, NaN where the cohort is unknown or too small.
+    What :func:`sorted_percentiles` ranks against; computed once for a histogram that ranks many targets.
     """
-    out = np.full(cohort.shape[0], np.nan)
-    if hist_cohort.size == 0 or cohort.size == 0:
-        return out
-    value = clip(value, 0, (1 << _VALUE_BITS) - 1)
     keys = ((hist_cohort + 1) << _VALUE_BITS) | clip(hist_value, 0, (1 << _VALUE_BITS) - 1)
     order = np.argsort(keys)
-    keys, counts = keys[order], hist_count[order]
-    cum = np.concatenate(([0], np.cumsum(counts)))
+    cum: I64 = np.concatenate(([0], np.cumsum(hist_count[order])))
+    sorted_keys: I64 = keys[order]
+    return sorted_keys, cum
+
+
+def sorted_percentiles(keys: I64, cum: I64, cohort: I64, value: I64, min_cohort: int) -> F64:
+    """:func:`histogram_percentiles` against the bins as :func:`sort_histogram` gives them.
+
+    A target's percentile depends on the bins of its own cohort only: bins of other cohorts change nothing.
+    """
+    out = np.full(cohort.shape[0], np.nan)
+    if keys.size == 0 or cohort.size == 0:
+        return out
+    value = clip(value, 0, (1 << _VALUE_BITS) - 1)
     start = (cohort + 1) << _VALUE_BITS
     target = start | value
     first = np.searchsorted(keys, start, side="left")
@@ -65,3 +62,24 @@ def histogram_percentiles(
     pct = np.where(others > 0, 100.0 * (below + 0.5 * ties) / np.maximum(others, 1), 50.0)
     out[ok] = pct[ok]
     return out
+
+
+def histogram_percentiles(
+    hist_cohort: I64, hist_value: I64, hist_count: I64, cohort: I64, value: I64, min_cohort: int
+) -> F64:
+    """Mid-rank percentile of each target's citation count within its stored cohort.
+
+    Args:
+        hist_cohort: Cohort key of each histogram bin.
+        hist_value: Citation count of each bin.
+        hist_count: Patents in each bin (the targets themselves are counted).
+        cohort: Cohort key of each target (-1 unknown).
+        value: Citation count of each target.
+        min_cohort: Cohorts smaller than this give NaN (the core falls back to its log scale).
+
+    Returns:
+        Percentile 0-100 per target, NaN where the cohort is unknown or too small.
+    """
+    if hist_cohort.size == 0 or cohort.size == 0:
+        return np.full(cohort.shape[0], np.nan)
+    return sorted_percentiles(*sort_histogram(hist_cohort, hist_value, hist_count), cohort, value, min_cohort)

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from valuation.batch import PatentBatch, empty_batch
 from valuation.codes import CHAIN_CODES, IPC_SECTIONS
-from valuation.cohorts import cohort_key, histogram_percentiles
+from valuation.cohorts import cohort_key, sort_histogram, sorted_percentiles
 from valuation.copybin import Field
 
 NIL_OWNER = "00000000-0000-0000-0000-000000000000"
@@ -305,6 +305,17 @@ class Histogram:
         self.cohort = cohort_key(year, section)
         self.value = value
         self.count = count
+        self._sorted: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+
+    def percentiles(self, cohort: NDArray[np.int64], value: NDArray[np.int64], min_cohort: int) -> NDArray[np.float64]:
+        """:func:`valuation.cohorts.histogram_percentiles` of the targets against these bins.
+
+        The bins are sorted on the first call and kept: a histogram kept per process (the reference data of
+        :mod:`valuation.store`, or the batch's) ranks every later target without sorting again.
+        """
+        if self._sorted is None:
+            self._sorted = sort_histogram(self.cohort, self.value, self.count)
+        return sorted_percentiles(*self._sorted, cohort, value, min_cohort)
 
     @classmethod
     def empty(cls) -> "Histogram":
@@ -494,7 +505,7 @@ def rows_to_batch(
     gates = _events(rows, side, b)
     h = side.histogram
     cohort = cohort_key(year, section.astype(np.int64))
-    b.numeric["citation_percentile"][:] = histogram_percentiles(h.cohort, h.value, h.count, cohort, forward, min_cohort)
+    b.numeric["citation_percentile"][:] = h.percentiles(cohort, forward, min_cohort)
     return b, gates
 
 

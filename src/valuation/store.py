@@ -282,8 +282,7 @@ async def assessment_facts(
 
     The cohorts, medians and transactions are those of ``reference_token`` (read before, with
     :func:`applicant_and_registry`): from this process's :data:`reference_cache` while the token is current, with no
-    statement at all. The transactions are those of every chain the rows name (patents' and owners'), kept of
-    the chains the batch assigns (a subset), in the order read.
+    statement at all. The transactions are those of the chains the batch assigns, in the order read.
     """
     market = (reference_token, coeffs.market.window_years)
     return await _facts(conn, as_of, owner, numbers, coeffs, market, joined)
@@ -316,26 +315,33 @@ async def _facts(
         existed = rows["filing_date"] <= (as_of - COPY_EPOCH).days
         if not existed.all():
             rows = take_rows(rows, existed)
+    tx: Transactions | None = None
+    if market is None:
+        codes = {int(c) for c in rows["patent_chain"]} | {int(c) for c in enterprises["chain"]}
+        chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
+        histogram, chain_medians = await cohorts_and_medians(conn, *_cohorts_of(rows), chains)
+    else:
+        reference = await reference_data(conn, *market, as_of)
+        # every chain's median: the batch looks up those of its rows' chains only
+        histogram, chain_medians, tx = reference.histogram, reference.medians, reference.transactions
+        if reference.never_counted and rows.size:  # no cohorts stored at all: counted there
+            cohort_years, cohort_sections = _cohorts_of(rows)
+            if cohort_years:
+                histogram = await cohort_histogram(conn, cohort_years, cohort_sections)
+    side = SideTables.build(events, enterprises, chain_medians, histogram)
+    batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
+    if tx is not None:  # the transactions of the chains the batch assigns, in the order read
+        tx = _transactions_of(tx, np.isin(tx.chain, batch.chain[batch.chain >= 0]))
+    return batch, rows, gates, tx
+
+
+def _cohorts_of(rows: NDArray[np.void]) -> tuple[list[int], list[int]]:
+    """The distinct (filing year, IPC section) cohorts of the rows, sorted, as a list of years and one of sections."""
     years = (np.datetime64(COPY_EPOCH, "D") + rows["filing_date"].astype("timedelta64[D]")).astype("datetime64[Y]")
     year_list = (years.astype(np.int64) + 1970).tolist()
     sections = [IPC_SECTIONS.find(bytes(c[:1]).decode() or "-") + 1 for c in rows["ipc1"]]
     pairs = sorted({(y, s) for y, s in zip(year_list, sections, strict=True) if s > 0})
-    codes = {int(c) for c in rows["patent_chain"]} | {int(c) for c in enterprises["chain"]}
-    chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
-    cohort_years, cohort_sections = [p[0] for p in pairs], [p[1] for p in pairs]
-    tx: Transactions | None = None
-    if market is None:
-        histogram, chain_medians = await cohorts_and_medians(conn, cohort_years, cohort_sections, chains)
-    else:
-        reference = await reference_data(conn, *market, as_of)
-        histogram, chain_medians, tx = reference.side(cohort_years, cohort_sections, chains)
-        if reference.never_counted and cohort_years:  # no cohorts stored at all: counted there
-            histogram = await cohort_histogram(conn, cohort_years, cohort_sections)
-    side = SideTables.build(events, enterprises, chain_medians, histogram)
-    batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
-    if tx is not None:
-        tx = _transactions_of(tx, np.isin(tx.chain, batch.chain[batch.chain >= 0]))
-    return batch, rows, gates, tx
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 # --- citation cohorts ---------------------------------------------------------------------------------
@@ -409,13 +415,12 @@ class Reference:
     """The reference data of one token, valuation date and window: what every assessment reads beside its facts."""
 
     def __init__(self, row: Any) -> None:
-        bins: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for y, sec, cit, n in zip(
-            row["c_year"] or [], row["c_section"] or [], row["c_citations"] or [], row["c_patents"] or [], strict=True
-        ):
-            bins.setdefault((y, sec), []).append((cit, n))
-        self.cohorts = {key: np.array(b, np.int64).reshape(-1, 2) for key, b in bins.items()}
-        self.never_counted = not self.cohorts
+        # Every stored cohort as one histogram: a patent's percentile depends on its own cohort's bins only, so
+        # ranking against all of them gives what ranking against the portfolio's cohorts gave, and the bins are
+        # sorted once for the process (Histogram.percentiles) instead of gathered and sorted per assessment.
+        columns = [np.array(row[name] or [], np.int64) for name in ("c_year", "c_section", "c_citations", "c_patents")]
+        self.histogram = Histogram(*columns)
+        self.never_counted = columns[0].size == 0
         self.medians: dict[str, float] = dict(zip(row["m_chain"] or [], row["m_median"] or [], strict=True))
         self.transactions = None
         if row["t_id"]:
@@ -427,24 +432,6 @@ class Reference:
                 revenue=np.array(row["t_revenue"], np.float64),
                 scores=np.array(row["t_scores"], np.float64).reshape(len(row["t_id"]), N_INDICATORS),
             )
-
-    def side(
-        self, years: list[int], sections: list[int], chains: list[str]
-    ) -> tuple[Histogram, dict[str, float], Transactions | None]:
-        """The histogram of these cohorts, the medians of these chains and the transactions of these chains."""
-        found = [(key, self.cohorts[key]) for key in zip(years, sections, strict=True) if key in self.cohorts]
-        histogram = Histogram.empty()
-        if found:
-            both = np.concatenate([bins for _, bins in found])
-            year = np.concatenate([np.full(len(bins), y, np.int64) for (y, _), bins in found])
-            section = np.concatenate([np.full(len(bins), sec, np.int64) for (_, sec), bins in found])
-            histogram = Histogram(year, section, both[:, 0].copy(), both[:, 1].copy())
-        medians = {c: self.medians[c] for c in chains if c in self.medians}
-        tx = self.transactions
-        if tx is not None:
-            wanted = [CHAIN_CODES.index(c) for c in chains if c in CHAIN_CODES]
-            tx = _transactions_of(tx, np.isin(tx.chain, wanted))
-        return histogram, medians, tx
 
 
 class ReferenceCache:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from valuation.batch import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, PatentBatch, empty_batch
-from valuation.cohorts import histogram_percentiles
+from valuation.cohorts import cohort_key, histogram_percentiles
 from valuation.errors import ValuationInputError
-from valuation.features import owner_groups, related_patents
+from valuation.features import Histogram, owner_groups, related_patents
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -44,6 +44,27 @@ def test_histogram_percentiles_mid_rank_against_the_stored_cohort():
     got = histogram_percentiles(cohort, value, count, np.array([5, 5, 5, -1]), np.array([3, 7, 0, 3]), 5)
     assert got[:3].tolist() == [100 * 2 / 5, 100 * (3 + 0.5 * 2) / 5, 100 * (0.5 * 1) / 5] and np.isnan(got[3])
     assert np.isnan(histogram_percentiles(cohort, value, count, np.array([5]), np.array([3]), 7)).all()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_percentiles_against_every_cohort_equal_those_against_the_targets_cohorts(seed):
+    """An assessment ranks against the histogram of every stored cohort, sorted once per process
+    (Histogram.percentiles); before, against the bins of its own patents' cohorts only. Same numbers."""
+    rng = np.random.default_rng(seed)
+    bins = int(rng.integers(0, 120))
+    year, section = rng.integers(2000, 2006, bins), rng.integers(1, 4, bins)
+    value, count = rng.integers(0, 12, bins), rng.integers(1, 9, bins)
+    keep = np.unique(cohort_key(year, section) * 64 + value, return_index=True)[1]  # one bin per (cohort, value)
+    year, section, value, count = year[keep], section[keep], value[keep], count[keep]
+    n = int(rng.integers(0, 30))
+    target = cohort_key(rng.integers(1999, 2007, n), rng.integers(0, 4, n))  # some unknown or without bins
+    cited = rng.integers(-1, 14, n)
+    full = Histogram(year, section, value, count)
+    mine = np.isin(full.cohort, target)
+    want = histogram_percentiles(full.cohort[mine], value[mine], count[mine], target, cited, 4)
+    assert full.percentiles(target, cited, 4).tobytes() == want.tobytes()
+    assert full.percentiles(target, cited, 4).tobytes() == want.tobytes()  # again, with the bins kept sorted
+    assert histogram_percentiles(full.cohort, value, count, target, cited, 4).tobytes() == want.tobytes()
 
 
 def test_take_rows_equals_structured_indexing():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from litestar import Controller, MediaType, Request, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
-from litestar.response import Template
+from litestar.response import Response, Template
 
 from ipledge.admission import limiter
 from ipledge.auth import Principal, requires
@@ -144,9 +144,11 @@ class AssessmentController(Controller):
         pool: NamedDependency[Pool],
         principal: NamedDependency[Principal],
         data: Annotated[AssessmentCreate, Body(examples=[_ASSESSMENT_EXAMPLE])],
-    ) -> Assessment:
+    ) -> Response[Assessment]:
         async with limiter(request, "assessments"):  # a few at a time per process, first come first served
-            return await service.create_assessment(pool, principal, data, _lang(request))
+            created = await service.create_assessment(pool, principal, data, _lang(request))
+        # The Assessment's JSON, made from the documents encoded for storage (service.assessment_json).
+        return cast("Response[Assessment]", Response(created, status_code=201, media_type=MediaType.JSON))
 
     @get(operation_id="listAssessments", guards=[READER], summary="An enterprise's assessments, newest first")
     async def index(

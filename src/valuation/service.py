@@ -130,8 +130,12 @@ def _snapshot(enterprise: Any, registry: dict[str, Any], data: AssessmentCreate)
     }
 
 
-async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate, lang: Lang) -> Assessment:
-    """Value the offered patents, assess the loan and store the immutable report (both languages)."""
+async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate, lang: Lang) -> bytes:
+    """Value the offered patents, assess the loan and store the immutable report (both languages).
+
+    Returns:
+        The new :class:`Assessment` (the report in ``lang``) as JSON: see :func:`assessment_json`.
+    """
     as_of = as_of_date(data.as_of)
     numbers = [p.number for p in data.patents]
     async with pool.acquire() as conn:
@@ -151,16 +155,35 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
         ref = EnterpriseRef(enterprise["credit_code"].strip(), enterprise["name"])
         standing = Standing(withdrawn, violation)
         reports = calculate(build_reports, valued, data, reg, ref, standing, tx, as_of, coeffs, ("zh", "en"))
-        inputs = _snapshot(enterprise, registry, data)
+        encode = store.json_encoder.encode
+        inputs, documents = encode(_snapshot(enterprise, registry, data)), {k: encode(v) for k, v in reports.items()}
         body = reports["zh"]
         values = (
             enterprise["id"], actor.organisation_id, actor.key_id, as_of, body.model_version,
             body.coefficient_version, len(numbers), data.requested_amount, body.collateral_value,
-            body.suggested_loan, body.suggested_term_months, inputs, reports["zh"], reports["en"],  # json codec
+            body.suggested_loan, body.suggested_term_months, inputs, documents["zh"], documents["en"],
         )  # fmt: skip
         audit_detail = ({"enterprise": ref.credit_code}, request_id_var.get())
         new_id, created_at = await store.insert_assessment(conn, values, audit_detail)
-    return _assessment(reports[lang], new_id, created_at, actor.organisation_id, inputs)
+    return assessment_json(documents[lang], new_id, created_at, actor.organisation_id, inputs)
+
+
+class _Stored(msgspec.Struct):
+    """What :class:`Assessment` adds to its report, before the inputs (in its field order)."""
+
+    id: uuid.UUID
+    created_at: dt.datetime
+    created_by: uuid.UUID
+
+
+def assessment_json(report: bytes, new_id: uuid.UUID, created_at: dt.datetime, by: uuid.UUID, inputs: bytes) -> bytes:
+    """The JSON of the :class:`Assessment` of a report and inputs encoded for storage, without encoding them again.
+
+    The same bytes as encoding the Assessment (a test compares them): its fields are the report's, then ``id``,
+    ``created_at``, ``created_by`` and ``inputs``, and msgspec writes an object's fields in their order.
+    """
+    added = store.json_encoder.encode(_Stored(new_id, created_at, by))
+    return b"".join((report[:-1], b",", added[1:-1], b',"inputs":', inputs, b"}"))
 
 
 def _assessment(

@@ -557,7 +557,7 @@ async def list_transactions(conn: Conn, chain: str | None, after: list[Any] | No
     return [msgspec.convert(dict(r), Transaction) for r in rows]
 
 
-_json_encoder = msgspec.json.Encoder()  # the pool's json codec's encoder (ipledge.db.pool)
+json_encoder = msgspec.json.Encoder()  # the pool's json codec's encoder (ipledge.db.pool)
 
 # --- assessments --------------------------------------------------------------------------------------
 
@@ -573,12 +573,11 @@ async def insert_assessment(
 ) -> tuple[uuid.UUID, dt.datetime]:
     """Insert the report and its audit row in one statement (atomic without a transaction block).
 
-    ``values`` end with the inputs and the zh and en reports (json columns: stored as encoded, not parsed
-    into jsonb; migration 0009). Those three are sent as their UTF-8 JSON bytes (bytea, converted to json in
-    the statement): the pool's json codec would make a str of each ~17 KB document for asyncpg to encode back
-    to UTF-8. The stored text is the same (the same msgspec encoder).
+    ``values`` end with the inputs and the zh and en reports as their UTF-8 JSON bytes (:data:`json_encoder`;
+    the reports' columns are json, stored as encoded, not parsed into jsonb: migration 0009). They are sent as
+    bytea and converted to json in the statement: the pool's json codec would make a str of each ~17 KB
+    document for asyncpg to encode back to UTF-8. The stored text is the same (the same msgspec encoder).
     """
-    values = (*values[:-3], *(_json_encoder.encode(v) for v in values[-3:]))
     row = await conn.fetchrow(
         "WITH a AS (INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
         " coefficient_version, patent_count, requested_amount, collateral_value, suggested_loan,"

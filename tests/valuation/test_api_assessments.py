@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 
 from tests.factories import patent_number
+from valuation import service
+from valuation.schemas import ReportBody
 
 
 def patent_row(owner: str, **over: Any) -> dict[str, Any]:
@@ -93,6 +97,16 @@ async def test_assessment_report_is_complete_and_stored_append_only(
         await db.execute("UPDATE assessments SET suggested_loan = 0")
     again = await client.get(f"/api/v1/assessments/{report['id']}", headers=world.enterprise.headers)
     assert again.status_code == 200 and again.json() == report
+    # The response is spliced from the documents encoded for storage (service.assessment_json): the very bytes of
+    # encoding the Assessment of the stored report.
+    row = await db.fetchrow(
+        "SELECT report_zh::text AS report, created_at, created_by_org FROM assessments WHERE id = $1",
+        uuid.UUID(report["id"]),
+    )
+    stored = msgspec.json.decode(row["report"], type=ReportBody)
+    whole = service._assessment(stored, uuid.UUID(report["id"]), row["created_at"], row["created_by_org"],
+                                msgspec.json.decode(r.content)["inputs"])  # fmt: skip
+    assert r.content == msgspec.json.encode(whole)
     english = await client.get(
         f"/api/v1/assessments/{report['id']}", headers={**world.enterprise.headers, "Accept-Language": "en"}
     )

@@ -23,12 +23,17 @@ TOP_PATENTS = 3
 
 _FROM_ASSESSMENTS = """
 WITH latest AS (
-    SELECT DISTINCT ON (enterprise_id) enterprise_id, report_zh, report, collateral_value
+    SELECT DISTINCT ON (enterprise_id) enterprise_id, patent_degrees, report_zh, report, collateral_value
     FROM assessments WHERE enterprise_id = ANY($1) ORDER BY enterprise_id, created_at DESC, id DESC
 ), scored AS (
-    SELECT l.enterprise_id, (p ->> 'V')::float8 AS v,
-           row_number() OVER (PARTITION BY l.enterprise_id ORDER BY (p ->> 'V')::float8 DESC) AS k
-    FROM latest l, json_array_elements(coalesce(l.report_zh, (l.report -> 'zh')::json) -> 'patents') p
+    SELECT l.enterprise_id, d.v, row_number() OVER (PARTITION BY l.enterprise_id ORDER BY d.v DESC) AS k
+    FROM latest l, LATERAL (
+        -- the offered patents' value degrees: a column since migration 0015, read from the report before
+        SELECT unnest(l.patent_degrees)
+        UNION ALL
+        SELECT (p ->> 'V')::float8
+        FROM json_array_elements(coalesce(l.report_zh, (l.report -> 'zh')::json) -> 'patents') p
+    ) AS d(v)
 )
 SELECT l.enterprise_id, l.collateral_value::float8 AS collateral, avg(s.v) AS v
 FROM latest l JOIN scored s ON s.enterprise_id = l.enterprise_id AND s.k <= $2

@@ -164,7 +164,8 @@ async def create_assessment(pool: Pool, actor: Principal, data: AssessmentCreate
             body.suggested_loan, body.suggested_term_months, inputs, documents["zh"], documents["en"],
         )  # fmt: skip
         audit_detail = ({"enterprise": ref.credit_code}, request_id_var.get())
-        new_id, created_at = await store.insert_assessment(conn, values, audit_detail)
+        degrees = [patent.V for patent in body.patents]
+        new_id, created_at = await store.insert_assessment(conn, values, audit_detail, degrees)
     return assessment_json(documents[lang], new_id, created_at, actor.organisation_id, inputs)
 
 
@@ -207,12 +208,13 @@ async def _may_read(conn: Conn, actor: Principal, enterprise_id: uuid.UUID) -> b
 async def get_assessment(pool: Pool, actor: Principal, assessment_id: uuid.UUID, lang: Lang) -> Assessment:
     """One report; enterprises see their own, banks those of consenting enterprises (audited)."""
     async with pool.acquire() as conn:
-        row = await store.get_assessment(conn, assessment_id, lang)
-        if row is None or not await _may_read(conn, actor, row["enterprise_id"]):
+        found = await store.get_assessment(conn, assessment_id, lang)
+        if found is None or not await _may_read(conn, actor, found[0]["enterprise_id"]):
             raise NotFound("评估报告不存在 / assessment not found")
         if actor.role == "bank":
             await _audit(conn, actor, "assessment.read", "assessment", str(assessment_id))
-    body = _report_decoder.decode(row["report"])
+    row, report = found
+    body = _report_decoder.decode(report)
     return _assessment(body, row["id"], row["created_at"], row["created_by_org"], msgspec.json.decode(row["inputs"]))
 
 

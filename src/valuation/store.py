@@ -8,6 +8,7 @@ import textwrap
 import uuid
 from typing import Any
 
+import lz4.block  # type: ignore[import-untyped]
 import msgspec
 import numpy as np
 from numpy.typing import NDArray
@@ -568,41 +569,70 @@ _SUMMARY = (
 )
 
 
+def pack_report(document: bytes) -> bytes:
+    """A report's JSON as stored (migration 0015).
+
+    One LZ4 block with the uncompressed size in front (4 bytes, little-endian):
+    ``lz4.block.compress(document, store_size=True)``.
+    """
+    packed: bytes = lz4.block.compress(document, store_size=True)
+    return packed
+
+
+def unpack_report(packed: bytes) -> bytes:
+    """The report's JSON from :func:`pack_report`'s bytes."""
+    document: bytes = lz4.block.decompress(packed)
+    return document
+
+
 async def insert_assessment(
-    conn: Conn, values: tuple[Any, ...], audit: tuple[Any, ...]
+    conn: Conn, values: tuple[Any, ...], audit: tuple[Any, ...], degrees: list[float]
 ) -> tuple[uuid.UUID, dt.datetime]:
     """Insert the report and its audit row in one statement (atomic without a transaction block).
 
-    ``values`` end with the inputs and the zh and en reports as their UTF-8 JSON bytes (:data:`json_encoder`;
-    the reports' columns are json, stored as encoded, not parsed into jsonb: migration 0009). They are sent as
-    bytea and converted to json in the statement: the pool's json codec would make a str of each ~17 KB
-    document for asyncpg to encode back to UTF-8. The stored text is the same (the same msgspec encoder).
+    ``values`` end with the inputs and the zh and en reports as their UTF-8 JSON bytes (:data:`json_encoder`).
+    The inputs are sent as bytea and converted to jsonb in the statement (the pool's json codec would make a
+    str of the document for asyncpg to encode back to UTF-8); the reports are stored compressed
+    (:func:`pack_report`), with ``degrees``, the value degree of each offered patent in the report's order.
     """
+    *columns, inputs, zh, en = values
     row = await conn.fetchrow(
         "WITH a AS (INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version,"
         " coefficient_version, patent_count, requested_amount, collateral_value, suggested_loan,"
-        " suggested_term_months, inputs, report_zh, report_en)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, convert_from($12, 'UTF8')::jsonb,"
-        " convert_from($13, 'UTF8')::json, convert_from($14, 'UTF8')::json) RETURNING id, created_at),"
+        " suggested_term_months, inputs, report_zh_lz4, report_en_lz4, patent_degrees)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, convert_from($12, 'UTF8')::jsonb, $13, $14, $15)"
+        " RETURNING id, created_at),"
         " l AS (INSERT INTO audit_log (actor_org, actor_key, action, subject_type, subject_id, detail, request_id)"
-        " SELECT $2, $3, 'assessment.created', 'assessment', a.id::text, $15, $16 FROM a)"
+        " SELECT $2, $3, 'assessment.created', 'assessment', a.id::text, $16, $17 FROM a)"
         " SELECT id, created_at FROM a",
-        *values,
+        *columns,
+        inputs,
+        pack_report(zh),
+        pack_report(en),
+        degrees,
         *audit,
     )
     assert row is not None
     return row["id"], row["created_at"]
 
 
-async def get_assessment(conn: Conn, assessment_id: uuid.UUID, lang: str) -> Any:
-    """The row with the report of ``lang`` as JSON text (the per-language column, else a row's older jsonb)."""
-    return await conn.fetchrow(
+async def get_assessment(conn: Conn, assessment_id: uuid.UUID, lang: str) -> tuple[Any, bytes | str] | None:
+    """The row and its report in ``lang`` as JSON, from whichever form the row holds it in.
+
+    New rows hold it compressed (migration 0015); older ones as json per language (0009) or as one jsonb with
+    both languages (0003).
+    """
+    row = await conn.fetchrow(
         "SELECT a.id, a.enterprise_id, a.created_by_org, a.created_at, a.inputs::text AS inputs,"
+        " CASE $2::text WHEN 'zh' THEN a.report_zh_lz4 WHEN 'en' THEN a.report_en_lz4 END AS packed,"
         " coalesce((CASE $2::text WHEN 'zh' THEN a.report_zh WHEN 'en' THEN a.report_en END)::text,"
         " (a.report -> $2::text)::text) AS report FROM assessments a WHERE a.id = $1",
         assessment_id,
         lang,
     )
+    if row is None:
+        return None
+    return row, unpack_report(row["packed"]) if row["packed"] is not None else row["report"]
 
 
 async def list_assessments(conn: Conn, enterprise_id: uuid.UUID, after: list[Any] | None, limit: int) -> list[Any]:

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from tests.factories import patent_number
-from valuation import service
+from valuation import service, store
 from valuation.schemas import ReportBody
 
 
@@ -100,10 +100,9 @@ async def test_assessment_report_is_complete_and_stored_append_only(
     # The response is spliced from the documents encoded for storage (service.assessment_json): the very bytes of
     # encoding the Assessment of the stored report.
     row = await db.fetchrow(
-        "SELECT report_zh::text AS report, created_at, created_by_org FROM assessments WHERE id = $1",
-        uuid.UUID(report["id"]),
+        "SELECT report_zh_lz4, created_at, created_by_org FROM assessments WHERE id = $1", uuid.UUID(report["id"])
     )
-    stored = msgspec.json.decode(row["report"], type=ReportBody)
+    stored = msgspec.json.decode(store.unpack_report(row["report_zh_lz4"]), type=ReportBody)
     whole = service._assessment(stored, uuid.UUID(report["id"]), row["created_at"], row["created_by_org"],
                                 msgspec.json.decode(r.content)["inputs"])  # fmt: skip
     assert r.content == msgspec.json.encode(whole)

@@ -1,8 +1,10 @@
-"""How assessment reports are stored (migration 0009): per language as json, older jsonb rows still read."""
+"""How assessment reports are stored: compressed per language (migration 0015); rows written before in the
+older forms (json per language, 0009; one jsonb, 0003) still read as before."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -12,18 +14,37 @@ import pytest
 from tests.valuation.test_api_assessments import patent_row, seed
 from valuation.public import enterprise_summaries
 from valuation.schemas import ReportBody
+from valuation.store import pack_report, unpack_report
 
 _REPORT_ONLY = {"id", "created_at", "created_by", "inputs"}
 
-_COPY_AS_OLDER_ROW = """
-INSERT INTO assessments (enterprise_id, created_by_org, created_by_key, as_of, model_version, coefficient_version,
-    patent_count, requested_amount, collateral_value, suggested_loan, suggested_term_months, inputs, report,
-    created_at)
-SELECT enterprise_id, created_by_org, created_by_key, as_of, model_version, coefficient_version, patent_count,
-    requested_amount, collateral_value, suggested_loan, suggested_term_months, inputs,
-    jsonb_build_object('zh', report_zh::jsonb, 'en', report_en::jsonb), created_at + interval '1 second'
-FROM assessments WHERE id = $1 RETURNING id
-"""
+_COLUMNS = (
+    "enterprise_id, created_by_org, created_by_key, as_of, model_version, coefficient_version, patent_count,"
+    " requested_amount, collateral_value, suggested_loan, suggested_term_months, inputs"
+)
+
+
+async def _copy(db: Any, assessment_id: str, forms: dict[str, Any], seconds: int = 1) -> uuid.UUID:
+    """A copy of a row, a little later, holding its report in the columns ``forms`` names (the rest NULL).
+
+    (The pool's codecs encode the json and jsonb values given as Python objects.)
+    """
+    names = ", ".join(forms)
+    params = ", ".join(f"${k}" for k in range(3, 3 + len(forms)))
+    return await db.fetchval(  # type: ignore[no-any-return]
+        f"INSERT INTO assessments ({_COLUMNS}, {names}, created_at) SELECT {_COLUMNS}, {params},"
+        f" created_at + $2 * interval '1 second' FROM assessments WHERE id = $1 RETURNING id",
+        uuid.UUID(assessment_id),
+        seconds,
+        *forms.values(),
+    )
+
+
+async def _documents(db: Any, assessment_id: str) -> tuple[bytes, bytes]:
+    row = await db.fetchrow(
+        "SELECT report_zh_lz4, report_en_lz4 FROM assessments WHERE id = $1", uuid.UUID(assessment_id)
+    )
+    return unpack_report(row["report_zh_lz4"]), unpack_report(row["report_en_lz4"])
 
 
 @pytest.fixture
@@ -38,68 +59,88 @@ async def assessed(client: Any, world: Any) -> dict[str, Any]:
     return report
 
 
-async def test_a_new_report_is_stored_per_language_as_the_service_encoded_it(
+async def test_a_new_report_is_stored_compressed_per_language_as_the_service_encoded_it(
     client: Any, world: Any, db: Any, assessed: dict[str, Any]
 ) -> None:
     row = await db.fetchrow(
-        "SELECT report IS NULL AS no_jsonb, report_zh::text AS zh, report_en::text AS en FROM assessments"
-        " WHERE id = $1",
-        assessed["id"],
+        "SELECT report IS NULL AND report_zh IS NULL AND report_en IS NULL AS no_older_form,"
+        " octet_length(report_zh_lz4) AS packed, patent_degrees FROM assessments WHERE id = $1",
+        uuid.UUID(assessed["id"]),
     )
-    assert row["no_jsonb"]
-    assert json.loads(row["zh"]) == {k: v for k, v in assessed.items() if k not in _REPORT_ONLY}
-    en = await client.get(
+    assert row["no_older_form"]
+    zh, en = await _documents(db, assessed["id"])
+    assert row["packed"] < len(zh) / 2  # compressed indeed
+    assert json.loads(zh) == {k: v for k, v in assessed.items() if k not in _REPORT_ONLY}
+    english = await client.get(
         f"/api/v1/assessments/{assessed['id']}", headers={**world.enterprise.headers, "Accept-Language": "en"}
     )
-    assert en.status_code == 200
-    assert json.loads(row["en"]) == {k: v for k, v in en.json().items() if k not in _REPORT_ONLY}
-    assert json.loads(row["zh"])["steps"] != json.loads(row["en"])["steps"]
+    assert english.status_code == 200
+    assert json.loads(en) == {k: v for k, v in english.json().items() if k not in _REPORT_ONLY}
+    assert json.loads(zh)["steps"] != json.loads(en)["steps"]
+    assert row["patent_degrees"] == [p["V"] for p in assessed["patents"]]
 
 
-async def test_rows_with_the_older_jsonb_report_read_as_before(
+async def test_rows_in_the_older_forms_read_as_before(
     client: Any, world: Any, db: Any, assessed: dict[str, Any]
 ) -> None:
     summary = (await enterprise_summaries(db, [world.enterprise.org.id]))[world.enterprise.org.id]
-    older = await db.fetchval(_COPY_AS_OLDER_ROW, assessed["id"])
-    assert await db.fetchval("SELECT report_zh IS NULL AND report IS NOT NULL FROM assessments WHERE id = $1", older)
-    for lang in ("zh", "en"):
-        headers = {**world.enterprise.headers, "Accept-Language": lang}
-        new = (await client.get(f"/api/v1/assessments/{assessed['id']}", headers=headers)).json()
-        r = await client.get(f"/api/v1/assessments/{older}", headers=headers)
-        assert r.status_code == 200, r.text
-        assert {k: v for k, v in r.json().items() if k not in ("id", "created_at")} == {
-            k: v for k, v in new.items() if k not in ("id", "created_at")
-        }
-    html = await client.get(f"/api/v1/assessments/{older}/html", headers=world.enterprise.headers)
-    assert html.status_code == 200 and assessed["enterprise"]["credit_code"] in html.text
+    zh, en = await _documents(db, assessed["id"])
+    per_language = await _copy(db, assessed["id"], {"report_zh": json.loads(zh), "report_en": json.loads(en)}, 1)
+    both = {"zh": json.loads(zh), "en": json.loads(en)}
+    one_jsonb = await _copy(db, assessed["id"], {"report": both}, 2)
+    assert await db.fetchval(
+        "SELECT report_zh_lz4 IS NULL AND patent_degrees IS NULL AND report IS NULL FROM assessments WHERE id = $1",
+        per_language,
+    )
+    for older in (per_language, one_jsonb):
+        for lang in ("zh", "en"):
+            headers = {**world.enterprise.headers, "Accept-Language": lang}
+            new = (await client.get(f"/api/v1/assessments/{assessed['id']}", headers=headers)).json()
+            r = await client.get(f"/api/v1/assessments/{older}", headers=headers)
+            assert r.status_code == 200, r.text
+            assert {k: v for k, v in r.json().items() if k not in ("id", "created_at")} == {
+                k: v for k, v in new.items() if k not in ("id", "created_at")
+            }
+        html = await client.get(f"/api/v1/assessments/{older}/html", headers=world.enterprise.headers)
+        assert html.status_code == 200 and assessed["enterprise"]["credit_code"] in html.text
     listed = await client.get("/api/v1/assessments", headers=world.enterprise.headers)
-    assert [i["id"] for i in listed.json()["items"]] == [str(older), assessed["id"]]
-    # The older row is now the latest: the summary read from its jsonb equals the one read from the json.
+    assert [i["id"] for i in listed.json()["items"]] == [str(one_jsonb), str(per_language), assessed["id"]]
+    # The latest row is now one in an older form: the summary read from its report equals the one read from
+    # the new row's patent_degrees; and again with the per-language row the latest.
+    assert (await enterprise_summaries(db, [world.enterprise.org.id]))[world.enterprise.org.id] == summary
+    await _copy(db, str(per_language), {"report_zh": json.loads(zh), "report_en": json.loads(en)}, 5)
     assert (await enterprise_summaries(db, [world.enterprise.org.id]))[world.enterprise.org.id] == summary
 
 
 async def test_a_row_holds_its_report_in_exactly_one_form(db: Any, assessed: dict[str, Any]) -> None:
-    both = _COPY_AS_OLDER_ROW.replace("inputs,\n    jsonb", "inputs, report_zh, report_en,\n    jsonb").replace(
-        "inputs, report,", "inputs, report_zh, report_en, report,"
-    )
-    neither = _COPY_AS_OLDER_ROW.replace("jsonb_build_object('zh', report_zh::jsonb, 'en', report_en::jsonb)", "NULL")
-    one_language = _COPY_AS_OLDER_ROW.replace(
-        "jsonb_build_object('zh', report_zh::jsonb, 'en', report_en::jsonb)", "NULL, report_zh"
-    ).replace("inputs, report,", "inputs, report, report_zh,")
-    for query in (both, neither, one_language):
+    zh, en = await _documents(db, assessed["id"])
+    packed = {"report_zh_lz4": pack_report(zh), "report_en_lz4": pack_report(en), "patent_degrees": [50.0]}
+    per_language = {"report_zh": json.loads(zh), "report_en": json.loads(en)}
+    one_jsonb = {"report": {"zh": json.loads(zh), "en": json.loads(en)}}
+    bad = [
+        {**packed, **per_language},
+        {**packed, **one_jsonb},
+        {**per_language, **one_jsonb},
+        {"report_zh_lz4": packed["report_zh_lz4"], "patent_degrees": [50.0]},  # one language
+        {"report_zh_lz4": packed["report_zh_lz4"], "report_en_lz4": packed["report_en_lz4"]},  # no degrees
+        {"report_zh": json.loads(zh)},
+        {"patent_degrees": [50.0]},  # no report at all
+    ]
+    for forms in bad:
         with pytest.raises(asyncpg.CheckViolationError):
-            await db.fetchval(query, assessed["id"])
+            await _copy(db, assessed["id"], forms)
+    for good in (packed, per_language, one_jsonb):
+        assert await _copy(db, assessed["id"], good)
 
 
-async def test_the_stored_json_is_the_encoders_text_byte_for_byte(db: Any, assessed: dict[str, Any]) -> None:
-    """The reports go to PostgreSQL as UTF-8 bytes (store.insert_assessment): the stored text is msgspec's
-    encoding, non-ASCII text included, not re-serialised; the inputs (jsonb) hold what the service returned."""
-    row = await db.fetchrow(
-        "SELECT report_zh::text AS zh, report_en::text AS en, inputs::text AS inputs FROM assessments WHERE id = $1",
-        assessed["id"],
-    )
-    for text in (row["zh"], row["en"]):
-        assert msgspec.json.encode(msgspec.json.decode(text, type=ReportBody)).decode() == text
-    assert any(ord(ch) > 0x7F for ch in row["zh"])
-    assert json.loads(row["zh"]) == {k: v for k, v in assessed.items() if k not in _REPORT_ONLY}
-    assert json.loads(row["inputs"]) == assessed["inputs"]
+async def test_the_stored_report_is_the_encoders_text_byte_for_byte(db: Any, assessed: dict[str, Any]) -> None:
+    """The reports are stored as msgspec encoded them (store.insert_assessment), non-ASCII text included, not
+    re-serialised; the inputs (jsonb) hold what the service returned."""
+    for document in await _documents(db, assessed["id"]):
+        assert msgspec.json.encode(msgspec.json.decode(document, type=ReportBody)) == document
+        assert unpack_report(pack_report(document)) == document
+    zh = (await _documents(db, assessed["id"]))[0].decode()
+    assert any(ord(ch) > 0x7F for ch in zh)
+    assert json.loads(zh) == {k: v for k, v in assessed.items() if k not in _REPORT_ONLY}
+    inputs = await db.fetchval("SELECT inputs::text FROM assessments WHERE id = $1", uuid.UUID(assessed["id"]))
+    assert json.loads(inputs) == assessed["inputs"]

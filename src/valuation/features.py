@@ -339,8 +339,12 @@ class SideTables:
     ) -> "SideTables":
         """Index the side tables for lookups (PostgreSQL orders uuids bytewise, as NumPy orders ``S16``)."""
         order = np.argsort(_keys(enterprises["owner"]), kind="stable")
-        median = np.array([medians.get(code, np.nan) for code in CHAIN_CODES], np.float64)
-        return SideTables(events, take_rows(enterprises, order), median, histogram)
+        return SideTables(events, take_rows(enterprises, order), median_array(medians), histogram)
+
+
+def median_array(medians: dict[str, float]) -> NDArray[np.float64]:
+    """Median sales per chain index (:data:`CHAIN_CODES` order), NaN where unknown."""
+    return np.array([medians.get(code, np.nan) for code in CHAIN_CODES], np.float64)
 
 
 def _keys(owner: NDArray[np.void]) -> NDArray[np.bytes_]:
@@ -438,12 +442,16 @@ def _section(ipc1: NDArray[np.bytes_]) -> NDArray[np.int8]:
     return section
 
 
+_EVENT_DEFAULTS = {"invalidation": 2, "licensing": 3, "financing": 2, "litigation": 2}  # no event: never
+# challenged, no licence, none, none
+_GATE_KINDS = ("already_pledged", "pending_invalidation", "ownership_dispute")
+
+
 def _events(rows: NDArray[np.void], side: SideTables, b: PatentBatch) -> dict[str, NDArray[np.uint8]]:
     """Event codes and gate facts per patent (no event: never challenged, no licence, none, none)."""
     n = rows.shape[0]
-    gates = {k: np.zeros(n, np.uint8) for k in ("already_pledged", "pending_invalidation", "ownership_dispute")}
-    defaults = {"invalidation": 2, "licensing": 3, "financing": 2, "litigation": 2}
-    for kind, code in defaults.items():
+    gates = {k: np.zeros(n, np.uint8) for k in _GATE_KINDS}
+    for kind, code in _EVENT_DEFAULTS.items():
         b.categorical[kind][:] = code
     ev = side.events
     if ev.size == 0 or n == 0:
@@ -451,26 +459,28 @@ def _events(rows: NDArray[np.void], side: SideTables, b: PatentBatch) -> dict[st
     at = np.searchsorted(ev["number"], rows["number"])
     at = np.minimum(at, ev.size - 1)
     hit = ev["number"][at] == rows["number"]
-    for kind in defaults:
+    for kind in _EVENT_DEFAULTS:
         b.categorical[kind][hit] = ev[kind][at[hit]]
-    for kind in gates:
+    for kind in _GATE_KINDS:
         gates[kind][hit] = ev[kind][at[hit]]
     return gates
 
 
-def rows_to_batch(
-    rows: NDArray[np.void], side: SideTables, as_of: dt.date, min_cohort: int
-) -> tuple[PatentBatch, dict[str, NDArray[np.uint8]]]:
-    """Fill a :class:`PatentBatch` from patent rows and the side tables.
+def _joined_events(rows: NDArray[np.void], b: PatentBatch) -> dict[str, NDArray[np.uint8]]:
+    """:func:`_events` of rows of :func:`joined_sql`, from their own events columns (0 where they have none)."""
+    has = rows["has_events"].astype(bool)
+    for kind, code in _EVENT_DEFAULTS.items():
+        b.categorical[kind][:] = np.where(has, rows[f"ev_{kind}"], code)
+    return {kind: rows[f"ev_{kind}"].astype(np.uint8) for kind in _GATE_KINDS}
 
-    Args:
-        rows: Rows of :data:`PATENT_FIELDS` (see :func:`valuation.copybin.decode_rows`).
-        side: Events, enterprises, chain medians and citation cohorts.
-        as_of: Valuation date.
-        min_cohort: Smallest cohort ranked by percentile (the coefficient set's rule).
 
-    Returns:
-        The batch (one row per patent row, same order) and the gate facts from the events.
+def _patent_columns(
+    rows: NDArray[np.void], as_of: dt.date
+) -> tuple[PatentBatch, NDArray[np.int64], NDArray[np.int8], NDArray[np.int64], NDArray[np.int64]]:
+    """The batch's columns that come from the patent rows alone.
+
+    Also returns what the other columns are computed from: filing years, IPC sections, forward citations and
+    owner groups.
     """
     n = rows.shape[0]
     b = empty_batch(n)
@@ -500,17 +510,80 @@ def rows_to_batch(
     b.numeric["ipc_sections"][:] = sections
     groups = owner_groups(rows["owner"])
     b.numeric["related_patents"][:] = related_patents(rows["owner"], rows["ipc1"], groups)
-    _enterprise_facts(rows, side, b)
+    return b, year, section, forward, groups
+
+
+def _owner_and_cohort_columns(
+    rows: NDArray[np.void],
+    b: PatentBatch,
+    facts: tuple[NDArray[np.int16], NDArray[np.float64]],
+    medians: NDArray[np.float64],
+    derived: tuple[NDArray[np.int64], NDArray[np.int8], NDArray[np.int64], NDArray[np.int64]],
+    histogram: Histogram,
+    min_cohort: int,
+) -> None:
+    """Chain (the owner's, else the patent's), sales, the chain's median, products and citation percentiles.
+
+    ``facts`` is each row's owner's chain (-1 unknown) and product sales (NaN unknown); ``medians`` the median
+    sales per chain index (:func:`median_array`).
+    """
+    chain, sales = facts
+    year, section, forward, groups = derived
+    b.chain[:] = np.where(chain >= 0, chain, rows["patent_chain"])
+    b.numeric["sales"][:] = np.where(rows["legal_status"] == 1, sales, np.nan)
+    b.numeric["chain_median_sales"][:] = np.where(b.chain >= 0, medians[b.chain], np.nan)
     b.product[:] = owner_products(rows["owner"], b.numeric["sales"], groups)
-    gates = _events(rows, side, b)
-    h = side.histogram
     cohort = cohort_key(year, section.astype(np.int64))
-    b.numeric["citation_percentile"][:] = h.percentiles(cohort, forward, min_cohort)
+    b.numeric["citation_percentile"][:] = histogram.percentiles(cohort, forward, min_cohort)
+
+
+def rows_to_batch(
+    rows: NDArray[np.void], side: SideTables, as_of: dt.date, min_cohort: int
+) -> tuple[PatentBatch, dict[str, NDArray[np.uint8]]]:
+    """Fill a :class:`PatentBatch` from patent rows and the side tables.
+
+    Args:
+        rows: Rows of :data:`PATENT_FIELDS` (see :func:`valuation.copybin.decode_rows`).
+        side: Events, enterprises, chain medians and citation cohorts.
+        as_of: Valuation date.
+        min_cohort: Smallest cohort ranked by percentile (the coefficient set's rule).
+
+    Returns:
+        The batch (one row per patent row, same order) and the gate facts from the events.
+    """
+    b, year, section, forward, groups = _patent_columns(rows, as_of)
+    facts = _enterprise_facts(rows, side, b)
+    gates = _events(rows, side, b)
+    derived = (year, section, forward, groups)
+    _owner_and_cohort_columns(rows, b, facts, side.medians, derived, side.histogram, min_cohort)
     return b, gates
 
 
-def _enterprise_facts(rows: NDArray[np.void], side: SideTables, b: PatentBatch) -> None:
-    """Chain (the enterprise's, else the patent's), 高新 status, product sales and the chain's median."""
+def joined_to_batch(
+    rows: NDArray[np.void], medians: NDArray[np.float64], histogram: Histogram, as_of: dt.date, min_cohort: int
+) -> tuple[PatentBatch, dict[str, NDArray[np.uint8]]]:
+    """:func:`rows_to_batch` of rows of :func:`joined_sql`, each with its events and owner's facts joined on.
+
+    The same batch and gates as cutting the side tables out with :func:`split_joined` and looking each row's up
+    again (a test compares them), from the rows' own columns. ``medians`` is :func:`median_array` of the chains'
+    median sales.
+    """
+    b, year, section, forward, groups = _patent_columns(rows, as_of)
+    known = rows["has_enterprise"].astype(bool)
+    b.high_tech[:] = known & rows["en_high_tech"].astype(bool)
+    facts = (np.where(known, rows["en_chain"], -1).astype(np.int16), np.where(known, rows["en_sales"], np.nan))
+    gates = _joined_events(rows, b)
+    _owner_and_cohort_columns(rows, b, facts, medians, (year, section, forward, groups), histogram, min_cohort)
+    return b, gates
+
+
+def _enterprise_facts(
+    rows: NDArray[np.void], side: SideTables, b: PatentBatch
+) -> tuple[NDArray[np.int16], NDArray[np.float64]]:
+    """Each row's owner's chain (-1 unknown) and product sales (NaN unknown), looked up in the side table.
+
+    The owner's 高新 status goes into the batch.
+    """
     ent = side.enterprises
     keys = _keys(rows["owner"])
     chain = np.full(rows.shape[0], -1, np.int16)
@@ -521,9 +594,7 @@ def _enterprise_facts(rows: NDArray[np.void], side: SideTables, b: PatentBatch) 
         chain[hit] = ent["chain"][at[hit]]
         b.high_tech[hit] = ent["high_tech"][at[hit]].astype(bool)
         sales[hit] = ent["sales"][at[hit]]
-    b.chain[:] = np.where(chain >= 0, chain, rows["patent_chain"])
-    b.numeric["sales"][:] = np.where(rows["legal_status"] == 1, sales, np.nan)
-    b.numeric["chain_median_sales"][:] = np.where(b.chain >= 0, side.medians[b.chain], np.nan)
+    return chain, sales
 
 
 def as_of_date(value: dt.date | None) -> dt.date:

@@ -25,10 +25,9 @@ from valuation.features import (
     MEDIANS_SQL,
     NIL_OWNER,
     Histogram,
-    SideTables,
     joined_sql,
-    rows_to_batch,
-    split_joined,
+    joined_to_batch,
+    median_array,
     take_rows,
 )
 from valuation.market import Transactions
@@ -309,30 +308,31 @@ async def _facts(
     if joined is None:
         # One COPY: the patent rows with their events summary and owners' facts joined on, then cut apart.
         joined = await copy_rows(conn, _FACTS_SQL, JOINED_FIELDS, as_of, CHAINS_PARAM, owner, numbers)
-    rows, events, enterprises = split_joined(joined)
+    rows = joined
     if applicant is not None:
         # The applicant's portfolio as it was on the valuation date: a patent filed after it did not exist yet (the
         # offered ones are checked before, see valuation.service).
         existed = rows["filing_date"] <= (as_of - COPY_EPOCH).days
         if not existed.all():
             rows = take_rows(rows, existed)
-    tx: Transactions | None = None
+    reference = None
     if market is None:
-        codes = {int(c) for c in rows["patent_chain"]} | {int(c) for c in enterprises["chain"]}
-        chains = [CHAIN_CODES[c] for c in sorted(codes) if c >= 0]
+        named = np.concatenate((rows["patent_chain"], rows["en_chain"][rows["has_enterprise"].astype(bool)]))
+        chains = [CHAIN_CODES[c] for c in sorted(set(named.tolist())) if c >= 0]
         histogram, chain_medians = await cohorts_and_medians(conn, *_cohorts_of(rows), chains)
+        medians = median_array(chain_medians)
     else:
         reference = await reference_data(conn, *market, as_of)
         # every chain's median: the batch looks up those of its rows' chains only
-        histogram, chain_medians, tx = reference.histogram, reference.medians, reference.transactions
+        histogram, medians = reference.histogram, reference.median_array
         if reference.never_counted and rows.size:  # no cohorts stored at all: counted there
             cohort_years, cohort_sections = _cohorts_of(rows)
             if cohort_years:
                 histogram = await cohort_histogram(conn, cohort_years, cohort_sections)
-    side = SideTables.build(events, enterprises, chain_medians, histogram)
-    batch, gates = rows_to_batch(rows, side, as_of, coeffs.rules.citations.min_cohort)
-    if tx is not None:  # the transactions of the chains the batch assigns, in the order read
-        tx = _transactions_of(tx, np.isin(tx.chain, batch.chain[batch.chain >= 0]))
+    # Each row's events and owner's facts are in its own columns (joined_sql).
+    batch, gates = joined_to_batch(rows, medians, histogram, as_of, coeffs.rules.citations.min_cohort)
+    # The transactions of the chains the batch assigns, in the order read.
+    tx = None if reference is None else reference.transactions_of(batch.chain[batch.chain >= 0])
     return batch, rows, gates, tx
 
 
@@ -423,6 +423,8 @@ class Reference:
         self.histogram = Histogram(*columns)
         self.never_counted = columns[0].size == 0
         self.medians: dict[str, float] = dict(zip(row["m_chain"] or [], row["m_median"] or [], strict=True))
+        self.median_array = median_array(self.medians)
+        self._of_chains: dict[bytes, Transactions | None] = {}
         self.transactions = None
         if row["t_id"]:
             self.transactions = Transactions(
@@ -433,6 +435,21 @@ class Reference:
                 revenue=np.array(row["t_revenue"], np.float64),
                 scores=np.array(row["t_scores"], np.float64).reshape(len(row["t_id"]), N_INDICATORS),
             )
+
+    def transactions_of(self, chains: NDArray[np.int16]) -> Transactions | None:
+        """The transactions of these chain indices (repeats allowed), in the order read; None when there are none.
+
+        Kept per set of chains (a few dozen sets at most): every enterprise of a chain asks for the same.
+        """
+        if self.transactions is None:
+            return None
+        wanted = np.unique(chains)
+        key = wanted.tobytes()
+        if key not in self._of_chains:
+            if len(self._of_chains) >= 64:
+                self._of_chains.clear()
+            self._of_chains[key] = _transactions_of(self.transactions, np.isin(self.transactions.chain, wanted))
+        return self._of_chains[key]
 
 
 class ReferenceCache:

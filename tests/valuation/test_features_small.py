@@ -96,3 +96,66 @@ def test_ipc_counts_count_distinct_subclasses_and_sections():
         want_sub = float(len(codes)) if codes else np.nan
         want_sec = float(len({c[:1] for c in codes})) if codes else np.nan
         assert np.array_equal([subclasses[i], sections[i]], [want_sub, want_sec], equal_nan=True)
+
+
+def _random_joined(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Rows of joined_sql: a few owners (one the nil owner), some with events and some with enterprise facts."""
+    from valuation.copybin import row_dtype
+    from valuation.features import JOINED_FIELDS
+
+    rows = np.zeros(n, row_dtype(JOINED_FIELDS))
+    owners = [bytes(16)] + [bytes([k]) * 16 for k in range(1, 4)]
+    owner = sorted(int(k) for k in rng.integers(0, 4, n))
+    rows["number"] = [f"2018{k:08d}.1".encode() for k in rng.permutation(n)]
+    rows["owner"] = np.array([owners[k] for k in owner], dtype="V16")
+    rows["patent_type"] = rng.integers(0, 3, n)
+    rows["patent_chain"] = rng.integers(-1, 4, n)
+    rows["legal_status"] = rng.integers(0, 4, n)
+    rows["filing_date"] = rng.integers(9000, 12000, n)
+    rows["expiry_date"] = rows["filing_date"] + 7300
+    rows["forward_citations"] = rng.integers(0, 30, n)
+    rows["ipc1"] = [[b"H01L", b"G06F", b"", b"A61K"][k] for k in rng.integers(0, 4, n)]
+    for name in ("ev_invalidation", "ev_licensing", "ev_financing", "ev_litigation"):
+        rows[name] = rng.integers(0, 4, n)
+    for name in ("ev_already_pledged", "ev_pending_invalidation", "ev_ownership_dispute"):
+        rows[name] = rng.integers(0, 2, n)
+    rows["has_events"] = rng.integers(0, 2, n)
+    for name in ("ev_invalidation", "ev_licensing", "ev_financing", "ev_litigation", "ev_already_pledged",
+                 "ev_pending_invalidation", "ev_ownership_dispute"):  # fmt: skip
+        rows[name][rows["has_events"] == 0] = 0  # the statement's coalesce
+    # Owner facts: the same for every row of an owner; the nil owner and owner 3 have none.
+    facts = {1: (2, 1, 5e6), 2: (-1, 0, np.nan)}
+    for k, (chain, high_tech, sales) in facts.items():
+        mine = np.array(owner) == k
+        rows["en_chain"][mine], rows["en_high_tech"][mine], rows["en_sales"][mine] = chain, high_tech, sales
+        rows["has_enterprise"][mine] = 1
+    rows["en_chain"][rows["has_enterprise"] == 0] = -1
+    rows["en_sales"][rows["has_enterprise"] == 0] = np.nan
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_joined_rows_give_the_batch_of_the_side_tables(seed):
+    """joined_to_batch (each row's events and owner facts from its own columns) equals cutting the side tables
+    out (split_joined) and looking each row's up again (rows_to_batch), as the batch run does."""
+    import dataclasses
+    import datetime as dt
+
+    from valuation.features import SideTables, joined_to_batch, median_array, rows_to_batch, split_joined
+
+    rng = np.random.default_rng(seed)
+    rows = _random_joined(rng, int(rng.integers(0, 40)))
+    medians = {"ic": 3e6, "ai": 8e6}
+    histogram = Histogram(rng.integers(1995, 2003, 60), rng.integers(1, 9, 60), rng.integers(0, 30, 60),
+                          rng.integers(1, 5, 60))  # fmt: skip
+    as_of = dt.date(2024, 6, 1)
+    _, events, enterprises = split_joined(rows)
+    want, want_gates = rows_to_batch(rows, SideTables.build(events, enterprises, medians, histogram), as_of, 3)
+    got, gates = joined_to_batch(rows, median_array(medians), histogram, as_of, 3)
+    assert gates.keys() == want_gates.keys()
+    assert all(gates[k].tobytes() == want_gates[k].tobytes() and gates[k].dtype == want_gates[k].dtype for k in gates)
+    for field in dataclasses.fields(got):
+        a, b = getattr(got, field.name), getattr(want, field.name)
+        for key in a if isinstance(a, dict) else [None]:
+            x, y = (a[key], b[key]) if key is not None else (a, b)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), (field.name, key)

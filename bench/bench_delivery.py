@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -202,6 +203,7 @@ async def main(events: int, concurrency: int, baseline_concurrency: int) -> int:
         await pool.close()
         if server is not None:
             server.stop()
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     rate = events / elapsed
     lost = events - min(succeeded, stats["distinct"])
     print(f"events: {events} (enqueued in one transaction in {enqueued:.2f} s; the clock starts at its commit)")

@@ -12,6 +12,7 @@ embedded PostgreSQL), then times, each as the median of several runs:
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -90,6 +91,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     return 0
 
 

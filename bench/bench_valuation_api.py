@@ -433,6 +433,7 @@ def main() -> int:
             proc.wait(timeout=20)
         if server is not None:
             server.stop()
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     return 0
 
 

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -195,6 +196,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     return 0
 
 

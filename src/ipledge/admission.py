@@ -1,6 +1,6 @@
 """Admission control: heavy requests are worked on a few at a time per process, in the order they arrived.
 
-A pledge assessment is ~3.5 ms of this process's CPU around two database round trips. When every request
+A pledge assessment is ~3 ms of this process's CPU around two database round trips. When every request
 that arrives starts at once, the event loop interleaves all of them: each new round-trip answer queues behind
 whatever the others are computing, so a request's time depends on luck rather than on when it came (at 16
 connections on two workers, p99 was ~1.6x the mean). Letting a few in at a time, first come first served,

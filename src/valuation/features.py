@@ -198,10 +198,11 @@ FROM enterprises e {where} ORDER BY e.organisation_id
 # --- an assessment's patents with their side facts, in one COPY -----------------------------------------
 #
 # A single assessment reads the enterprise's patents (and the other offered numbers) with their events
-# summary and their owners' facts joined on, in one round trip instead of three; :func:`split_joined`
-# cuts the rows back into the patent rows and the side tables the batch reads separately, so both paths
-# share :func:`rows_to_batch`. Joined columns are never NULL (a ``has_*`` flag says whether the side row
-# exists).
+# summary and their owners' facts joined on, in one round trip instead of three; :func:`joined_to_batch` fills
+# the batch from each row's own columns. :func:`split_joined` cuts the rows back into the patent rows and the
+# side tables the batch reads separately: the tests check the joined statement and joined_to_batch against the
+# batch's path (rows_to_batch) with it. Joined columns are never NULL (a ``has_*`` flag says whether the side
+# row exists).
 
 _EVENT_COLUMNS = tuple(name for name, _, _ in EVENT_FIELDS[1:])
 JOINED_FIELDS: tuple[Field, ...] = (

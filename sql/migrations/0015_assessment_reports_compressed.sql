@@ -6,7 +6,7 @@
 -- PostgreSQL CPU and 37 -> 12 KB of WAL. patent_degrees holds the value degree (V) of each offered patent in the
 -- report's order: what valuation.public's summary reads without opening the report.
 -- Rows written before keep their json (0009) or jsonb (0003) reports and read as before (no rewrite: the table
--- is append-only); a row holds its report in exactly one form.
+-- is append-only); a row holds its report in exactly one form, and patent_degrees one value per offered patent.
 ALTER TABLE assessments
     ADD COLUMN report_zh_lz4 bytea,
     ADD COLUMN report_en_lz4 bytea,
@@ -20,4 +20,7 @@ ALTER TABLE assessments
         AND (report_zh_lz4 IS NULL) = (report_en_lz4 IS NULL)
         AND (report_zh_lz4 IS NULL) = (patent_degrees IS NULL)
         AND num_nonnulls(report, report_zh, report_zh_lz4) = 1
+    ),
+    ADD CONSTRAINT assessments_patent_degrees CHECK (
+        cardinality(patent_degrees) = patent_count AND array_position(patent_degrees, NULL) IS NULL
     );

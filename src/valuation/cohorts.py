@@ -57,7 +57,7 @@ def sorted_percentiles(keys: I64, cum: I64, cohort: I64, value: I64, min_cohort:
     below = cum[lo] - before
     ties = np.maximum(cum[hi] - cum[lo] - 1, 0)  # the target itself is one of its bin
     others = np.maximum(total - 1, 0)
-    ok = (cohort >= 0) & (total >= min_cohort)
+    ok = (cohort >= 0) & (total > 0) & (total >= min_cohort)  # a cohort without bins has no percentile
     # (no errstate needed: the divisor is at least 1)
     pct = np.where(others > 0, 100.0 * (below + 0.5 * ties) / np.maximum(others, 1), 50.0)
     out[ok] = pct[ok]

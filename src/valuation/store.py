@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import textwrap
@@ -448,7 +449,11 @@ class Reference:
         if key not in self._of_chains:
             if len(self._of_chains) >= 64:
                 self._of_chains.clear()
-            self._of_chains[key] = _transactions_of(self.transactions, np.isin(self.transactions.chain, wanted))
+            kept = _transactions_of(self.transactions, np.isin(self.transactions.chain, wanted))
+            if kept is not None:  # shared by every assessment of these chains: read-only
+                for field in dataclasses.fields(kept):
+                    getattr(kept, field.name).flags.writeable = False
+            self._of_chains[key] = kept
         return self._of_chains[key]
 
 

@@ -114,17 +114,20 @@ async def test_rows_in_the_older_forms_read_as_before(
 
 async def test_a_row_holds_its_report_in_exactly_one_form(db: Any, assessed: dict[str, Any]) -> None:
     zh, en = await _documents(db, assessed["id"])
-    packed = {"report_zh_lz4": pack_report(zh), "report_en_lz4": pack_report(en), "patent_degrees": [50.0]}
+    degrees = [p["V"] for p in assessed["patents"]]
+    packed = {"report_zh_lz4": pack_report(zh), "report_en_lz4": pack_report(en), "patent_degrees": degrees}
     per_language = {"report_zh": json.loads(zh), "report_en": json.loads(en)}
     one_jsonb = {"report": {"zh": json.loads(zh), "en": json.loads(en)}}
     bad = [
         {**packed, **per_language},
         {**packed, **one_jsonb},
         {**per_language, **one_jsonb},
-        {"report_zh_lz4": packed["report_zh_lz4"], "patent_degrees": [50.0]},  # one language
+        {"report_zh_lz4": packed["report_zh_lz4"], "patent_degrees": degrees},  # one language
         {"report_zh_lz4": packed["report_zh_lz4"], "report_en_lz4": packed["report_en_lz4"]},  # no degrees
+        {**packed, "patent_degrees": degrees[:-1]},  # a degree per offered patent (patent_count)
+        {**packed, "patent_degrees": [*degrees[:-1], None]},
         {"report_zh": json.loads(zh)},
-        {"patent_degrees": [50.0]},  # no report at all
+        {"patent_degrees": degrees},  # no report at all
     ]
     for forms in bad:
         with pytest.raises(asyncpg.CheckViolationError):

@@ -325,7 +325,7 @@ async def _facts(
     else:
         reference = await reference_data(conn, *market, as_of)
         # every chain's median: the batch looks up those of its rows' chains only
-        histogram, medians = reference.histogram, reference.median_array
+        histogram, medians = reference.histogram, reference.medians
         if reference.never_counted and rows.size:  # no cohorts stored at all: counted there
             cohort_years, cohort_sections = _cohorts_of(rows)
             if cohort_years:
@@ -423,8 +423,8 @@ class Reference:
         columns = [np.array(row[name] or [], np.int64) for name in ("c_year", "c_section", "c_citations", "c_patents")]
         self.histogram = Histogram(*columns)
         self.never_counted = columns[0].size == 0
-        self.medians: dict[str, float] = dict(zip(row["m_chain"] or [], row["m_median"] or [], strict=True))
-        self.median_array = median_array(self.medians)
+        # Median sales per chain index (features.median_array): what the batch looks up by its rows' chains.
+        self.medians = median_array(dict(zip(row["m_chain"] or [], row["m_median"] or [], strict=True)))
         self._of_chains: dict[bytes, Transactions | None] = {}
         self.transactions = None
         if row["t_id"]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import textwrap
 import uuid
 from typing import Any
 
@@ -153,34 +152,14 @@ _REGISTRY_COLUMNS = (
     "expiry_date", "fees_paid", "claims_total", "claims_independent", "claim_types", "ipc_codes", "family_offices",
     "forward_citations", "backward_citations", "chain_codes", "updated_at",
 )  # fmt: skip
-# The applicant's row beside each registered offered number ($1 the credit code, $2 the numbers): one row per number
-# found, one row (no patent) when none is, its applicant columns null when no organisation has the code. One row
-# (the first) also carries the assessment's facts: the rows of valuation_assessment_facts for the organisation of
-# the code ($3 the valuation date, $4 CHAINS_PARAM), in the function's order, as concatenated record_send rows (read
-# with copybin.decode_records; NULL for none), so that one round trip reads everything an assessment needs (once:
-# a large portfolio's facts are not sent again with each of up to 200 offered numbers).
-# Migration 0014's function valuation_applicant runs it (a test checks its body is this text), planned once per
-# connection: sent as a parameterised statement, PostgreSQL planned it again on every execution.
-_APPLICANT_AND_REGISTRY = f"""
-SELECT a.*,
-{textwrap.fill(", ".join(f"p.{c}" for c in _REGISTRY_COLUMNS), 100, initial_indent="    ", subsequent_indent="    ")},
-    CASE WHEN row_number() OVER () = 1 THEN
-        (SELECT string_agg(record_send(f), ''::bytea ORDER BY f.ordinality)
-         FROM valuation_assessment_facts($3, $4, coalesce(
-             (SELECT o.id FROM organisations o WHERE o.credit_code = $1), '{NIL_OWNER}'::uuid), $2)
-         WITH ORDINALITY AS f)
-    END AS facts
-FROM (VALUES (1)) AS one(x)
-LEFT JOIN (
-    SELECT o.id, o.name, o.credit_code, o.kind, e.consent_share, e.chain_code, e.revenue,
-        e.patent_industrialisation_rate, e.certifications, e.violation_flags, e.version,
-        (SELECT version FROM coefficient_activations ORDER BY id DESC LIMIT 1) AS coefficient_version,
-        (SELECT token FROM valuation_reference_state) AS reference_token,
-        matching_pool_withdrawal(o.id) AS pool_withdrawal
-    FROM organisations o LEFT JOIN enterprises e ON e.organisation_id = o.id WHERE o.credit_code = $1
-) AS a ON true
-LEFT JOIN patents p ON p.number = ANY ($2::text[])
-"""
+# Migration 0014's function valuation_applicant: the applicant's row beside each registered offered number ($1 the
+# credit code, $2 the numbers): one row per number found, one row (no patent) when none is, its applicant columns
+# null when no organisation has the code; then the registry columns above, by name (a test checks the function
+# returns them). One row (the first) also carries the assessment's facts: the rows of valuation_assessment_facts
+# for the organisation of the code ($3 the valuation date, $4 CHAINS_PARAM), in the function's order, as
+# concatenated record_send rows (read with copybin.decode_records; NULL for none), so that one round trip reads
+# everything an assessment needs. A function, planned once per connection: sent as a parameterised statement,
+# PostgreSQL planned it again on every execution.
 _APPLICANT_CALL = "SELECT * FROM valuation_applicant($1, $2, $3, $4)"
 # The facts' record_send rows: the joined query's fields and the ordinality WITH ORDINALITY adds.
 _FACT_RECORD: tuple[Field, ...] = (*JOINED_FIELDS, ("_ordinality", ">i8", 8))

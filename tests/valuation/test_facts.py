@@ -97,9 +97,14 @@ async def test_facts_function_is_the_joined_query(db: Any) -> None:
     assert body == store.facts_function_body()
 
 
-async def test_applicant_function_is_the_applicant_query(db: Any) -> None:
-    """Migration 0014's function runs exactly store._APPLICANT_AND_REGISTRY, with its plan kept (generic)."""
+async def test_applicant_function_returns_what_the_store_reads(db: Any) -> None:
+    """Migration 0014's function: its plan kept (generic), and after the applicant's columns the registry columns
+    valuation.store reads by name, in order, then the facts."""
     async with db.acquire() as conn:
-        row = await conn.fetchrow("SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'valuation_applicant'")
-    assert row["prosrc"] == store._APPLICANT_AND_REGISTRY
+        row = await conn.fetchrow(
+            "SELECT proargnames, proargmodes::text[] AS proargmodes, proconfig FROM pg_proc"
+            " WHERE proname = 'valuation_applicant'"
+        )
+    returned = [name for name, mode in zip(row["proargnames"], row["proargmodes"], strict=True) if mode == "t"]
+    assert returned[-len(store._REGISTRY_COLUMNS) - 1 :] == [*store._REGISTRY_COLUMNS, "facts"]
     assert row["proconfig"] == ["plan_cache_mode=force_generic_plan"]

@@ -39,7 +39,7 @@ from ipledge.db.runtime import open_database
 from ipledge.deps import provide_pool, provide_principal
 from ipledge.errors import EXCEPTION_HANDLERS, PROBLEM_JSON
 from ipledge.metrics import publishing
-from ipledge.observability import HealthController, request_context_middleware
+from ipledge.observability import LEDGER, HealthController, request_context_middleware
 from ipledge.openapi_types import TimeOfDaySchemaPlugin
 from ipledge.registry.api import CONTROLLERS as REGISTRY_CONTROLLERS
 from ipledge.settings import Settings, load_settings
@@ -172,9 +172,13 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             app.state.http = client
             app.state.settings = settings
             app.state.key_cache = KeyCache(settings.key_cache_seconds)
+            LEDGER.drain()  # what an earlier app's event loop closed on (tests run several apps in one process)
             try:
                 async with publishing():  # this worker's request counts, for the other workers' /metrics
-                    yield
+                    try:
+                        yield
+                    finally:
+                        LEDGER.drain()  # the last requests' counts and log lines, before the last publication
             finally:
                 await client.aclose()
 

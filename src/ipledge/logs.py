@@ -9,7 +9,7 @@ import logging
 import os
 import re
 import sys
-import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,8 +50,8 @@ class JsonFormatter(logging.Formatter):
 #
 # One line per HTTP request is the hottest log call there is. Through ``logging`` it costs a LogRecord,
 # a dict, a redaction regex over every string and ``json.dumps``: about a fifth of a small request's CPU.
-# When ipledge's own JSON handler is in place, :func:`access_log` writes the same entry (same keys, same
-# order, same values) as one msgspec-encoded line under the handler's lock instead. Only the path can
+# When ipledge's own JSON handler is in place, :func:`write_access_log` writes the same entries (same keys, same
+# order, same values) as msgspec-encoded lines, with one write under the handler's lock instead. Only the path can
 # carry a secret (method, status and duration cannot), so only the path is redacted. Any other set-up
 # (tests capturing logs, a plain-text handler, filters) goes through ``logging`` as before.
 
@@ -72,7 +72,7 @@ class _AccessEntry(msgspec.Struct):
     ms: float
 
 
-_encode_entry = msgspec.json.Encoder().encode
+_encode_lines = msgspec.json.Encoder().encode_lines
 _second: list[Any] = [-1, ""]  # the last whole second seen and its ISO text (one strftime per second)
 
 
@@ -122,37 +122,58 @@ def _utf8_fd(stream: Any) -> int | None:
     return fd
 
 
-def access_log(method: str, path: str, status: int, ms: float, request_id: str) -> None:
-    """Log one HTTP request on ``ipledge.access`` (``msg`` "request" with method, path, status, ms)."""
-    if not _ACCESS.isEnabledFor(logging.INFO):
+#: One access-log entry: the wall-clock time the request finished, method, path, status, ms, request id.
+AccessEntry = tuple[float, str, str, int, float, str]
+
+
+def write_access_log(entries: Sequence[AccessEntry]) -> None:
+    """Log finished HTTP requests on ``ipledge.access`` (``msg`` "request" with method, path, status, ms), in order.
+
+    On the fast path, all of them with one write.
+
+    Each entry carries its own request id and time (the requests are over: the context variable no longer
+    holds their ids). The regular logging path stamps a record with the time it is made.
+    """
+    if not entries or not _ACCESS.isEnabledFor(logging.INFO):
         return
     handler = _fast_handler()
     if handler is None:
-        _ACCESS.info("request", extra={"method": method, "path": path, "status": status, "ms": ms})
+        for _, method, path, status, ms, request_id in entries:
+            extra = {"request_id": request_id, "method": method, "path": path, "status": status, "ms": ms}
+            _ACCESS.info("request", extra=extra)
         return
-    if "ipk_" in path or "whsec_" in path or "Bearer" in path:  # what _SECRET_RE can match starts with one of these
-        path = redact(path)
-    line = _encode_entry(
-        _AccessEntry(_timestamp(time.time()), "info", "ipledge.access", "request", request_id, method, path, status, ms)
+    data = _encode_lines(
+        [
+            _AccessEntry(
+                _timestamp(at), "info", "ipledge.access", "request", request_id, method, _masked(path), status, ms
+            )
+            for at, method, path, status, ms, request_id in entries
+        ]
     )
     handler.acquire()
     try:
         stream = handler.stream
         fd = _utf8_fd(stream)
         if fd is None:
-            stream.write(line.decode() + "\n")
+            stream.write(data.decode())
             stream.flush()  # what handler.flush() does, without taking the lock we hold a second time
         else:
-            # The encoded line itself, past the text layer (no decode, no re-encode, one write): what the
-            # stream would have written. Anything another writer left in its buffer goes first.
+            # The encoded lines themselves, past the text layer (no decode, no re-encode): what the stream
+            # would have written. Anything another writer left in its buffer goes first.
             stream.flush()
-            data = line + b"\n"
             while data:
                 data = data[os.write(fd, data) :]
-    except Exception:  # a broken stream must not fail the request; report it the way logging does
+    except Exception:  # a broken stream must not fail anything; report it the way logging does
         handler.handleError(logging.makeLogRecord({"msg": "access log write failed", "name": "ipledge.access"}))
     finally:
         handler.release()
+
+
+def _masked(path: str) -> str:
+    """The path with secrets masked: only the path of an access-log line can carry one."""
+    if "ipk_" in path or "whsec_" in path or "Bearer" in path:  # what _SECRET_RE can match starts with one of these
+        return redact(path)
+    return path
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:

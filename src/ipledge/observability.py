@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import itertools
 import re
 import time
@@ -17,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ipledge.context import request_id_var
 from ipledge.db.migrate import MigrationError, pending_migrations
 from ipledge.errors import PROBLEM_JSON
-from ipledge.logs import access_log
+from ipledge.logs import AccessEntry, write_access_log
 from ipledge.metrics import STATS, exposition
 
 _RID = re.compile(rb"[A-Za-z0-9._-]{1,64}")  # an incoming X-Request-ID is kept when it matches in full
@@ -27,15 +29,70 @@ _RID = re.compile(rb"[A-Za-z0-9._-]{1,64}")  # an incoming X-Request-ID is kept 
 _RID_PREFIX = uuid.uuid4().hex[:16]
 _RID_COUNTER = itertools.count(1)
 
+#: At most this long (seconds) a finished request waits to be counted in the metrics and written to the access log.
+FLUSH_S = 0.02
+#: ... or until this many requests wait.
+FLUSH_AT = 256
 
-def request_context_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (``X-Request-ID`` in and out), time it, count it and log it."""
+#: A finished request: method, route template, path, status, start and end (``time.perf_counter``), request id.
+Finished = tuple[str, str, str, int, float, float, str]
+
+
+class RequestLedger:
+    """The requests finished since the last flush, counted and logged together.
+
+    Per request the middleware only appends a tuple. Up to :data:`FLUSH_S` later (or at the
+    :data:`FLUSH_AT`-th request) :meth:`drain` counts them all into the metrics and writes their
+    access-log lines with one write. Done request by request, the same work cost about three times
+    its own CPU: between two requests the code and data of logging and metrics fall out of the CPU's
+    caches (measured: ~6% of the throughput of a calculator request, docs/valuation-walkthrough.md).
+
+    ``/metrics`` drains first, so a scrape counts every request finished before it. A process killed
+    outright loses the lines of its last :data:`FLUSH_S`; the app's lifespan drains when it stops.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[Finished] = []
+        self.due: asyncio.TimerHandle | None = None
+
+    def schedule(self) -> None:
+        """Called after an append when no flush is due or too many wait: flush now, or in FLUSH_S."""
+        if len(self.pending) >= FLUSH_AT:
+            self.drain()
+        elif self.due is None:
+            # In an empty context: nothing of the request that happened to come first leaks into the flush.
+            self.due = asyncio.get_running_loop().call_later(FLUSH_S, self.drain, context=contextvars.Context())
+
+    def drain(self) -> None:
+        """Count and log every waiting request, now."""
+        if self.due is not None:
+            self.due.cancel()
+            self.due = None
+        if not self.pending:
+            return
+        batch = self.pending[:]
+        self.pending.clear()
+        wall = time.time() - time.perf_counter()  # perf_counter → wall clock, for the lines' timestamps
+        lines: list[AccessEntry] = []
+        for method, route, path, status, start, end, rid in batch:
+            seconds = end - start
+            STATS.observe(method, route, status, seconds)
+            lines.append((wall + end, method, path, status, round(seconds * 1000, 2), rid))
+        write_access_log(lines)
+
+
+#: This process's ledger: the middleware fills it; ``/metrics`` and the app's lifespan drain it.
+LEDGER = RequestLedger()
+
+
+def request_context_middleware(app: ASGIApp, ledger: RequestLedger = LEDGER) -> ASGIApp:
+    """Give every request an id (``X-Request-ID`` in and out), time it, and count and log it (``ledger``)."""
+    pending, schedule, perf_counter = ledger.pending, ledger.schedule, time.perf_counter
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        http_scope = scope
         incoming = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
@@ -47,7 +104,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             rid = f"{_RID_PREFIX}{next(_RID_COUNTER):016x}"
             rid_header = rid.encode("ascii")
         token = request_id_var.set(rid)
-        start = time.perf_counter()
+        start = perf_counter()
         status = 500
 
         async def send_wrapper(message: Message) -> None:
@@ -67,12 +124,13 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - start
-            route = scope.get("path_template") or "unmatched"
-            method = http_scope["method"]
-            STATS.observe(method, route, status, elapsed)
-            access_log(method, scope["path"], status, round(elapsed * 1000, 2), rid)
+            end = perf_counter()
             request_id_var.reset(token)
+            pending.append(
+                (scope["method"], scope.get("path_template") or "unmatched", scope["path"], status, start, end, rid)
+            )
+            if ledger.due is None or len(pending) >= FLUSH_AT:
+                schedule()
 
     return middleware
 
@@ -111,6 +169,7 @@ class HealthController(Controller):
         media_type=MediaType.TEXT,
     )
     async def metrics(self) -> Response[bytes]:
+        LEDGER.drain()  # every request finished so far is counted
         return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -53,11 +53,20 @@ def hash_key(key: str) -> bytes:
 
 
 class KeyCache:
-    """Short-lived cache of key hash → principal; revocations in this process drop entries at once."""
+    """Short-lived cache of key hash → principal; revocations in this process drop entries at once.
+
+    A valid key is also kept under the very ``Authorization`` header it came in (:meth:`seen`), so a client
+    sending the same header again is resolved without parsing or hashing it. The raw header stays in this
+    process's memory only, for at most the cache's lifetime, as it does while its request is served.
+    """
+
+    #: Entries kept at most; a cache that grows past it starts afresh.
+    LIMIT = 10_000
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._entries: dict[bytes, tuple[float, Principal | None]] = {}
+        self._headers: dict[bytes, tuple[float, Principal]] = {}
 
     def get(self, digest: bytes) -> tuple[bool, Principal | None]:
         hit = self._entries.get(digest)
@@ -67,12 +76,26 @@ class KeyCache:
 
     def put(self, digest: bytes, principal: Principal | None) -> None:
         if self.ttl > 0:
-            if len(self._entries) > 10_000:
+            if len(self._entries) > self.LIMIT:
                 self._entries.clear()
             self._entries[digest] = (time.monotonic() + self.ttl, principal)
 
+    def seen(self, header: bytes) -> Principal | None:
+        """The principal of a valid key that came in this ``Authorization`` header lately, or None."""
+        hit = self._headers.get(header)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def remember(self, header: bytes, principal: Principal) -> None:
+        if self.ttl > 0:
+            if len(self._headers) > self.LIMIT:
+                self._headers.clear()
+            self._headers[header] = (time.monotonic() + self.ttl, principal)
+
     def clear(self) -> None:
         self._entries.clear()
+        self._headers.clear()
 
 
 _LOOKUP = """
@@ -123,17 +146,20 @@ def api_key_guard(exclude: Sequence[str] = ()) -> Guard:
             if name == b"authorization":
                 header = value
                 break
-        scheme, _, token = header.decode("latin-1").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthorized("缺少 API 密钥：请使用 Authorization: Bearer <key> / missing API key")
         state = scope["litestar_app"].state
         cache: KeyCache = state.key_cache
-        found, principal = cache.get(hash_key(token))  # a cached key is resolved without a coroutine
-        if not found:
-            principal = await lookup_principal(state.pool, cache, token)
+        principal = cache.seen(header)
         if principal is None:
-            raise Unauthorized("API 密钥无效或已吊销 / invalid or revoked API key")
+            scheme, _, token = header.decode("latin-1").partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthorized("缺少 API 密钥：请使用 Authorization: Bearer <key> / missing API key")
+            found, principal = cache.get(hash_key(token))  # a cached key is resolved without a coroutine
+            if not found:
+                principal = await lookup_principal(state.pool, cache, token)
+            if principal is None:
+                raise Unauthorized("API 密钥无效或已吊销 / invalid or revoked API key")
+            cache.remember(header, principal)
         scope["user"] = principal
         scope["auth"] = principal.key_id
 

@@ -156,3 +156,37 @@ async def test_bank_sees_consenting_enterprises_only_and_reads_are_audited(clien
             r = await client.get(url.format(code), headers=world.bank.headers)
             answers.append((r.status_code, r.json().get("detail")))
         assert answers[0] == answers[1] and answers[0][0] == 404, (url, answers)
+
+
+def test_the_key_cache_keeps_a_valid_header_for_its_lifetime_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from ipledge import auth
+
+    now = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    who = auth.Principal(uuid.uuid4(), uuid.uuid4(), "bank", "active", "")
+    cache = auth.KeyCache(5.0)
+    header = b"Bearer ipk_" + b"A" * 40
+    assert cache.seen(header) is None
+    cache.remember(header, who)
+    assert cache.seen(header) is who and cache.seen(header + b" ") is None and cache.seen(b"") is None
+    now[0] += 5.0
+    assert cache.seen(header) is who  # to the end of its lifetime
+    now[0] += 0.001
+    assert cache.seen(header) is None  # then the key is looked up again (a revocation elsewhere shows)
+    cache.remember(header, who)
+    cache.clear()  # a revocation or a status change in this process
+    assert cache.seen(header) is None
+    off = auth.KeyCache(0.0)  # key_cache_seconds = 0: nothing is kept
+    off.remember(header, who)
+    assert off.seen(header) is None
+
+
+async def test_a_header_with_other_spacing_or_case_is_the_same_key(client: Any, world: Any) -> None:
+    key = world.bank.headers["Authorization"].partition(" ")[2]
+    for header in (f"Bearer {key}", f"bearer {key}", f"BEARER  {key} ", f"Bearer {key}"):
+        r = await client.get("/api/v1/chains", headers={"Authorization": header})
+        assert r.status_code == 200, header
+    r = await client.get("/api/v1/chains", headers={"Authorization": f"Bearer {key}x"})
+    assert r.status_code == 401

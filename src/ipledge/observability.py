@@ -43,9 +43,9 @@ class RequestLedger:
 
     Per request the middleware only appends a tuple. Up to :data:`FLUSH_S` later (or at the
     :data:`FLUSH_AT`-th request) :meth:`drain` counts them all into the metrics and writes their
-    access-log lines with one write. Done request by request, the same work cost about three times
-    its own CPU: between two requests the code and data of logging and metrics fall out of the CPU's
-    caches (measured: ~6% of the throughput of a calculator request, docs/valuation-walkthrough.md).
+    access-log lines with one write. Done request by request, the same work cost several times what it
+    costs in a tight loop (between two requests its code and data fall out of the CPU's caches): ~4-6%
+    of the throughput of a calculator request (docs/valuation-walkthrough.md, session 19).
 
     ``/metrics`` drains first, so a scrape counts every request finished before it. A process killed
     outright loses the lines of its last :data:`FLUSH_S`; the app's lifespan drains when it stops.

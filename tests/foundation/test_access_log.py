@@ -1,6 +1,6 @@
-"""The access log's fast path (``ipledge.logs.write_access_log``) writes what the JSON formatter would, secrets masked.
-
-(It lives here because the valuation API bench drove the change; it tests ``ipledge.logs``.)
+"""The access log: its fast path (``ipledge.logs.write_access_log``) writes what the JSON formatter would, secrets
+masked; the request ledger (``ipledge.observability.RequestLedger``) writes and counts every finished request, in
+order, with its own time and id, at the latest when ``/metrics`` is scraped or the app stops.
 """
 
 from __future__ import annotations

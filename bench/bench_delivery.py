@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -48,12 +46,9 @@ def _server_dsn() -> tuple[str, Any]:
     url = os.environ.get("DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if url:
         return url, None
-    base = Path(tempfile.mkdtemp(prefix="ipledge-bench-"))
-    (base / "run").mkdir(mode=0o700)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(base / "run"))
     from ipledge.db.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(base / "pg")
+    server = EmbeddedPostgres.temporary("ipledge-bench-")
     return server.dsn(), server
 
 
@@ -203,7 +198,6 @@ async def main(events: int, concurrency: int, baseline_concurrency: int) -> int:
         await pool.close()
         if server is not None:
             server.stop()
-            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     rate = events / elapsed
     lost = events - min(succeeded, stats["distinct"])
     print(f"events: {events} (enqueued in one transaction in {enqueued:.2f} s; the clock starts at its commit)")

@@ -12,11 +12,8 @@ embedded PostgreSQL), then times, each as the median of several runs:
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from ipledge.db.migrate import migrate
 from ipledge.db.pool import create_pool
@@ -79,19 +76,15 @@ def main() -> int:
     server = None
     dsn = os.environ.get("DATABASE_URL")
     if dsn is None:
-        base = Path(tempfile.mkdtemp(prefix="ipledge-bench-"))
-        (base / "run").mkdir(mode=0o700)
-        os.environ["XDG_RUNTIME_DIR"] = str(base / "run")
         from ipledge.db.embedded import EmbeddedPostgres
 
-        server = EmbeddedPostgres(base / "pg")
+        server = EmbeddedPostgres.temporary("ipledge-bench-")
         dsn = server.dsn()
     try:
         asyncio.run(bench(dsn, args.repeats))
     finally:
         if server is not None:
             server.stop()
-            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     return 0
 
 

@@ -351,14 +351,11 @@ def main() -> int:
     postmaster: int | None = None
     dsn = os.environ.get("DATABASE_URL")
     if dsn is None:
-        base = Path(tempfile.mkdtemp(prefix="ipledge-bench-api-"))
-        (base / "run").mkdir(mode=0o700)
-        os.environ["XDG_RUNTIME_DIR"] = str(base / "run")
         from ipledge.db.embedded import EmbeddedPostgres
 
-        server = EmbeddedPostgres(base / "pg")
+        server = EmbeddedPostgres.temporary("ipledge-bench-api-")
         dsn = server.dsn()
-        postmaster = int((base / "pg" / "postmaster.pid").read_text().split()[0])
+        postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
     procs: list[subprocess.Popen[bytes]] = []
     try:
         keyed, operator_key, database = asyncio.run(prepare(dsn, args.enterprises))
@@ -433,7 +430,6 @@ def main() -> int:
             proc.wait(timeout=20)
         if server is not None:
             server.stop()
-            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     return 0
 
 

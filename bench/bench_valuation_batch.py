@@ -22,13 +22,10 @@ import argparse
 import asyncio
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -155,12 +152,9 @@ def main() -> int:
     server = None
     dsn = os.environ.get("DATABASE_URL")
     if dsn is None:
-        base = Path(tempfile.mkdtemp(prefix="ipledge-bench-"))
-        (base / "run").mkdir(mode=0o700)
-        os.environ["XDG_RUNTIME_DIR"] = str(base / "run")
         from ipledge.db.embedded import EmbeddedPostgres
 
-        server = EmbeddedPostgres(base / "pg")
+        server = EmbeddedPostgres.temporary("ipledge-bench-")
         server.psql(
             "ALTER SYSTEM SET max_wal_size = '4GB'; ALTER SYSTEM SET work_mem = '64MB'; SELECT pg_reload_conf();"
         )
@@ -196,7 +190,6 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
-            shutil.rmtree(server.pgdata.parent, ignore_errors=True)  # the temporary directory made for it
     return 0
 
 

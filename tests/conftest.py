@@ -7,11 +7,8 @@ temporary directory (with a private ``XDG_RUNTIME_DIR``) and stopped at the end.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,13 +35,9 @@ def admin_dsn() -> Iterator[str]:
     if url:
         yield url
         return
-    base = Path(tempfile.mkdtemp(prefix="ipledge-test-"))
-    runtime = base / "run"
-    runtime.mkdir(mode=0o700)
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     from ipledge.db.embedded import EmbeddedPostgres
 
-    server = EmbeddedPostgres(base / "pg")
+    server = EmbeddedPostgres.temporary("ipledge-test-")  # its directory is removed when it stops
     # Durability is worthless for throw-away test data; speed is not.
     server.psql(
         "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
@@ -54,7 +47,6 @@ def admin_dsn() -> Iterator[str]:
         yield server.dsn()
     finally:
         server.stop()
-        shutil.rmtree(base, ignore_errors=True)  # ~65 MB per session otherwise left in the temporary directory
 
 
 @pytest.fixture(scope="session")

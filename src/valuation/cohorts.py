@@ -38,9 +38,20 @@ def sort_histogram(hist_cohort: I64, hist_value: I64, hist_count: I64) -> tuple[
 
 
 def sorted_percentiles(keys: I64, cum: I64, cohort: I64, value: I64, min_cohort: int) -> F64:
-    """:func:`histogram_percentiles` against the bins as :func:`sort_histogram` gives them.
+    """Mid-rank percentile of each target's citation count within its stored cohort.
 
     A target's percentile depends on the bins of its own cohort only: bins of other cohorts change nothing.
+
+    Args:
+        keys: The histogram's bins as :func:`sort_histogram` gives them (the targets themselves are counted in
+            the bins).
+        cum: The running counts :func:`sort_histogram` gives with them.
+        cohort: Cohort key of each target (-1 unknown).
+        value: Citation count of each target.
+        min_cohort: Cohorts smaller than this give NaN (the core falls back to its log scale).
+
+    Returns:
+        Percentile 0-100 per target, NaN where the cohort is unknown, has no bins or is too small.
     """
     out = np.full(cohort.shape[0], np.nan)
     if keys.size == 0 or cohort.size == 0:
@@ -62,24 +73,3 @@ def sorted_percentiles(keys: I64, cum: I64, cohort: I64, value: I64, min_cohort:
     pct = np.where(others > 0, 100.0 * (below + 0.5 * ties) / np.maximum(others, 1), 50.0)
     out[ok] = pct[ok]
     return out
-
-
-def histogram_percentiles(
-    hist_cohort: I64, hist_value: I64, hist_count: I64, cohort: I64, value: I64, min_cohort: int
-) -> F64:
-    """Mid-rank percentile of each target's citation count within its stored cohort.
-
-    Args:
-        hist_cohort: Cohort key of each histogram bin.
-        hist_value: Citation count of each bin.
-        hist_count: Patents in each bin (the targets themselves are counted).
-        cohort: Cohort key of each target (-1 unknown).
-        value: Citation count of each target.
-        min_cohort: Cohorts smaller than this give NaN (the core falls back to its log scale).
-
-    Returns:
-        Percentile 0-100 per target, NaN where the cohort is unknown or too small.
-    """
-    if hist_cohort.size == 0 or cohort.size == 0:
-        return np.full(cohort.shape[0], np.nan)
-    return sorted_percentiles(*sort_histogram(hist_cohort, hist_value, hist_count), cohort, value, min_cohort)

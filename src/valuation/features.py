@@ -309,7 +309,7 @@ class Histogram:
         self._sorted: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
 
     def percentiles(self, cohort: NDArray[np.int64], value: NDArray[np.int64], min_cohort: int) -> NDArray[np.float64]:
-        """:func:`valuation.cohorts.histogram_percentiles` of the targets against these bins.
+        """:func:`valuation.cohorts.sorted_percentiles` of the targets against these bins.
 
         The bins are sorted on the first call and kept: a histogram kept per process (the reference data of
         :mod:`valuation.store`, or the batch's) ranks every later target without sorting again.

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from valuation.batch import CATEGORICAL_COLUMNS, NUMERIC_COLUMNS, PatentBatch, empty_batch
-from valuation.cohorts import cohort_key, histogram_percentiles
+from valuation.cohorts import cohort_key, sort_histogram, sorted_percentiles
 from valuation.errors import ValuationInputError
 from valuation.features import Histogram, owner_groups, related_patents
 
@@ -36,6 +36,18 @@ def test_empty_batch_is_a_valid_batch_and_checks_its_type():
     assert empty_batch(0, 4).size == 0
 
 
+def histogram_percentiles(
+    hist_cohort: np.ndarray,
+    hist_value: np.ndarray,
+    hist_count: np.ndarray,
+    cohort: np.ndarray,
+    value: np.ndarray,
+    min_cohort: int,
+) -> np.ndarray:
+    """The percentiles of the targets against these bins, sorted for this call only."""
+    return sorted_percentiles(*sort_histogram(hist_cohort, hist_value, hist_count), cohort, value, min_cohort)
+
+
 def test_histogram_percentiles_mid_rank_against_the_stored_cohort():
     # cohort 5: counts 0 x2, 3 x1, 7 x3 (6 patents); a target with 3 citations: 2 below, no tie, 5 others
     cohort = np.array([5, 5, 5], np.int64)
@@ -44,6 +56,8 @@ def test_histogram_percentiles_mid_rank_against_the_stored_cohort():
     got = histogram_percentiles(cohort, value, count, np.array([5, 5, 5, -1]), np.array([3, 7, 0, 3]), 5)
     assert got[:3].tolist() == [100 * 2 / 5, 100 * (3 + 0.5 * 2) / 5, 100 * (0.5 * 1) / 5] and np.isnan(got[3])
     assert np.isnan(histogram_percentiles(cohort, value, count, np.array([5]), np.array([3]), 7)).all()
+    none = np.zeros(0, np.int64)  # no stored bins at all
+    assert np.isnan(histogram_percentiles(none, none, none, np.array([5]), np.array([3]), 0)).all()
 
 
 @pytest.mark.parametrize("min_cohort", [0, 1, 4])

@@ -24,6 +24,7 @@ What the registry says and how it becomes a fact of :class:`valuation.batch.Pate
 
 import dataclasses
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -475,14 +476,16 @@ def _joined_events(rows: NDArray[np.void], b: PatentBatch) -> dict[str, NDArray[
     return {kind: rows[f"ev_{kind}"].astype(np.uint8) for kind in _GATE_KINDS}
 
 
-def _patent_columns(
-    rows: NDArray[np.void], as_of: dt.date
-) -> tuple[PatentBatch, NDArray[np.int64], NDArray[np.int8], NDArray[np.int64], NDArray[np.int64]]:
-    """The batch's columns that come from the patent rows alone.
+class _Keys(NamedTuple):
+    """What :func:`_owner_and_cohort_columns` computes from, besides the batch: per patent row."""
 
-    Also returns what the other columns are computed from: filing years, IPC sections, forward citations and
-    owner groups.
-    """
+    cohort: NDArray[np.int64]  # citation cohort (filing year, IPC section)
+    forward: NDArray[np.int64]  # forward citations
+    groups: NDArray[np.int64]  # owner group (owner_groups)
+
+
+def _patent_columns(rows: NDArray[np.void], as_of: dt.date) -> tuple[PatentBatch, _Keys]:
+    """The batch's columns that come from the patent rows alone, and the keys the other columns need."""
     n = rows.shape[0]
     b = empty_batch(n)
     b.patent_type[:] = rows["patent_type"]
@@ -511,7 +514,7 @@ def _patent_columns(
     b.numeric["ipc_sections"][:] = sections
     groups = owner_groups(rows["owner"])
     b.numeric["related_patents"][:] = related_patents(rows["owner"], rows["ipc1"], groups)
-    return b, year, section, forward, groups
+    return b, _Keys(cohort_key(year, section.astype(np.int64)), forward, groups)
 
 
 def _owner_and_cohort_columns(
@@ -519,7 +522,7 @@ def _owner_and_cohort_columns(
     b: PatentBatch,
     facts: tuple[NDArray[np.int16], NDArray[np.float64]],
     medians: NDArray[np.float64],
-    derived: tuple[NDArray[np.int64], NDArray[np.int8], NDArray[np.int64], NDArray[np.int64]],
+    keys: _Keys,
     histogram: Histogram,
     min_cohort: int,
 ) -> None:
@@ -529,13 +532,11 @@ def _owner_and_cohort_columns(
     sales per chain index (:func:`median_array`).
     """
     chain, sales = facts
-    year, section, forward, groups = derived
     b.chain[:] = np.where(chain >= 0, chain, rows["patent_chain"])
     b.numeric["sales"][:] = np.where(rows["legal_status"] == 1, sales, np.nan)
     b.numeric["chain_median_sales"][:] = np.where(b.chain >= 0, medians[b.chain], np.nan)
-    b.product[:] = owner_products(rows["owner"], b.numeric["sales"], groups)
-    cohort = cohort_key(year, section.astype(np.int64))
-    b.numeric["citation_percentile"][:] = histogram.percentiles(cohort, forward, min_cohort)
+    b.product[:] = owner_products(rows["owner"], b.numeric["sales"], keys.groups)
+    b.numeric["citation_percentile"][:] = histogram.percentiles(keys.cohort, keys.forward, min_cohort)
 
 
 def rows_to_batch(
@@ -552,11 +553,10 @@ def rows_to_batch(
     Returns:
         The batch (one row per patent row, same order) and the gate facts from the events.
     """
-    b, year, section, forward, groups = _patent_columns(rows, as_of)
+    b, keys = _patent_columns(rows, as_of)
     facts = _enterprise_facts(rows, side, b)
     gates = _events(rows, side, b)
-    derived = (year, section, forward, groups)
-    _owner_and_cohort_columns(rows, b, facts, side.medians, derived, side.histogram, min_cohort)
+    _owner_and_cohort_columns(rows, b, facts, side.medians, keys, side.histogram, min_cohort)
     return b, gates
 
 
@@ -569,12 +569,12 @@ def joined_to_batch(
     again (a test compares them), from the rows' own columns. ``medians`` is :func:`median_array` of the chains'
     median sales.
     """
-    b, year, section, forward, groups = _patent_columns(rows, as_of)
+    b, keys = _patent_columns(rows, as_of)
     known = rows["has_enterprise"].astype(bool)
     b.high_tech[:] = known & rows["en_high_tech"].astype(bool)
     facts = (np.where(known, rows["en_chain"], -1).astype(np.int16), np.where(known, rows["en_sales"], np.nan))
     gates = _joined_events(rows, b)
-    _owner_and_cohort_columns(rows, b, facts, medians, (year, section, forward, groups), histogram, min_cohort)
+    _owner_and_cohort_columns(rows, b, facts, medians, keys, histogram, min_cohort)
     return b, gates
 
 
